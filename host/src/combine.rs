@@ -1,0 +1,476 @@
+//! Combining: from every policy's rewards to the set that applies, by explicit rules.
+//!
+//! In order:
+//! 1. **Exclusivity.** Policies are ranked by priority (higher first), then manifest order.
+//!    An exclusive policy that rewards anything suppresses every other policy (`all`) or
+//!    the others of its group (`group`); a policy already suppressed suppresses nothing.
+//! 2. **Groups.** In a `best` group only the policy whose rewards are worth most to the
+//!    customer applies (ties: rank); in a `first` group only the best-ranked policy that
+//!    rewards anything. `stack` groups, and policies without a group, all apply.
+//! 3. **Caps**, over the remaining rewards in rank order: discounts never exceed the goods
+//!    total (an item discount never exceeds its line), the later ones are cut or
+//!    suppressed; free shipping applies once; cashback never exceeds what the customer
+//!    pays; one tier change applies, the best-ranked.
+//!
+//! Every reward that does not apply is reported with why and, where one did it, by whom.
+
+use crate::manifest::{Exclusive, GroupMode};
+use perk_sdk::{Coupon, Granted, Money, Purchase, Reward};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// One policy's successful answer, with what combining needs to know about the policy.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub policy: String,
+    /// `sha256:…` of the module that produced the rewards.
+    pub version: String,
+    pub variant: Option<String>,
+    pub group: Option<String>,
+    pub priority: i64,
+    pub exclusive: Option<Exclusive>,
+    pub rewards: Vec<Granted>,
+}
+
+pub struct Rules<'a> {
+    pub groups: &'a BTreeMap<String, GroupMode>,
+    /// Minor units one point is worth, to weigh points against money in `best` groups.
+    pub point_value: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    pub policy: String,
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    pub reward: Reward,
+    pub reason: String,
+    /// Money this reward is worth to the customer, after caps (minor units).
+    pub value: Money,
+    /// Set when a cap cut the reward.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capped: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Suppressed {
+    pub policy: String,
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    pub reward: Reward,
+    pub reason: String,
+    /// Why it does not apply.
+    pub why: String,
+    /// The policy that won over it, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub points: i64,
+    /// Sum of the discounts applied to the goods.
+    pub discount: Money,
+    pub free_shipping: bool,
+    /// What the customer pays: goods + shipping − discounts − waived shipping. Never negative.
+    pub payable: Money,
+    pub cashback: Money,
+    /// The tier after this purchase, when a policy changed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub coupons: Vec<Coupon>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub badges: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub perks: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Combined {
+    pub applied: Vec<Applied>,
+    pub suppressed: Vec<Suppressed>,
+    pub totals: Totals,
+}
+
+fn line_total(p: &Purchase, sku: &str) -> Money {
+    p.items.iter().filter(|i| i.sku == sku).map(|i| i.subtotal()).fold(0, Money::saturating_add)
+}
+
+fn percent_of(total: Money, basis_points: u32) -> Money {
+    ((total.max(0) as i128 * basis_points as i128) / 10_000) as Money
+}
+
+/// Uncapped money value of a reward to the customer.
+fn value(r: &Reward, p: &Purchase, point_value: i64) -> Money {
+    match r {
+        Reward::Points { amount } => amount.saturating_mul(point_value),
+        Reward::OrderDiscount { amount } | Reward::Cashback { amount } => *amount,
+        Reward::ItemDiscount { sku, amount } => (*amount).min(line_total(p, sku)),
+        Reward::PercentDiscount { basis_points } => percent_of(p.total, *basis_points),
+        Reward::FreeShipping => p.shipping,
+        Reward::Coupon(c) => c.amount_off,
+        Reward::SetTier { .. } | Reward::Badge { .. } | Reward::Perk { .. } => 0,
+    }
+}
+
+pub fn combine(candidates: &[Candidate], purchase: &Purchase, rules: &Rules) -> Combined {
+    // Rank: priority, then manifest order. Only policies with rewards take part.
+    let mut rank: Vec<usize> = (0..candidates.len()).filter(|&i| !candidates[i].rewards.is_empty()).collect();
+    rank.sort_by_key(|&i| (-candidates[i].priority, i));
+
+    // Why a whole policy is out: (why, by).
+    let mut out: HashMap<usize, (String, Option<String>)> = HashMap::new();
+
+    // 1. Exclusivity.
+    for &i in &rank {
+        let c = &candidates[i];
+        let Some(scope) = c.exclusive else { continue };
+        if out.contains_key(&i) {
+            continue;
+        }
+        for &j in &rank {
+            let o = &candidates[j];
+            let hit = j != i
+                && match scope {
+                    Exclusive::All => true,
+                    Exclusive::Group => c.group.is_some() && o.group == c.group,
+                };
+            if hit && !out.contains_key(&j) {
+                let why = match scope {
+                    Exclusive::All => format!("`{}` is exclusive: it does not combine with other offers", c.policy),
+                    Exclusive::Group => format!(
+                        "`{}` is exclusive in group `{}`",
+                        c.policy,
+                        c.group.as_deref().unwrap_or_default()
+                    ),
+                };
+                out.insert(j, (why, Some(c.policy.clone())));
+            }
+        }
+    }
+
+    // 2. Group modes.
+    for (group, mode) in rules.groups {
+        let members: Vec<usize> =
+            rank.iter().copied().filter(|i| !out.contains_key(i) && candidates[*i].group.as_deref() == Some(group)).collect();
+        if members.len() < 2 {
+            continue;
+        }
+        let worth = |i: usize| -> Money {
+            candidates[i].rewards.iter().map(|g| value(&g.reward, purchase, rules.point_value)).fold(0, Money::saturating_add)
+        };
+        let winner = match mode {
+            GroupMode::Stack => continue,
+            // `max_by_key` keeps the last maximum; iterate in reverse rank so ties go to rank.
+            GroupMode::Best => members.iter().rev().copied().max_by_key(|&i| worth(i)).expect("non-empty"),
+            GroupMode::First => members[0],
+        };
+        let w = &candidates[winner];
+        for &i in members.iter().filter(|&&i| i != winner) {
+            let why = match mode {
+                GroupMode::Best => format!(
+                    "group `{group}` takes the best offer: `{}` is worth {} to the customer, this {}",
+                    w.policy,
+                    worth(winner),
+                    worth(i)
+                ),
+                _ => format!("group `{group}` takes the first offer by priority: `{}` (priority {}) comes first", w.policy, w.priority),
+            };
+            out.insert(i, (why, Some(w.policy.clone())));
+        }
+    }
+
+    // 3. Caps, in rank order.
+    let mut result = Combined::default();
+    let mut discount_left = purchase.total.max(0);
+    let mut line_discounted: HashMap<&str, Money> = HashMap::new();
+    let mut shipping_free_by: Option<&str> = None;
+    let mut tier_by: Option<&str> = None;
+    let mut cashback_candidates: Vec<(usize, &Granted)> = Vec::new();
+
+    for &i in &rank {
+        let c = &candidates[i];
+        for g in &c.rewards {
+            let suppress = |why: String, by: Option<String>| Suppressed {
+                policy: c.policy.clone(),
+                version: c.version.clone(),
+                variant: c.variant.clone(),
+                group: c.group.clone(),
+                reward: g.reward.clone(),
+                reason: g.reason.clone(),
+                why,
+                by,
+            };
+            if let Some((why, by)) = out.get(&i) {
+                result.suppressed.push(suppress(why.clone(), by.clone()));
+                continue;
+            }
+            let apply = |value: Money, capped: Option<String>| Applied {
+                policy: c.policy.clone(),
+                version: c.version.clone(),
+                variant: c.variant.clone(),
+                group: c.group.clone(),
+                reward: g.reward.clone(),
+                reason: g.reason.clone(),
+                value,
+                capped,
+            };
+            let full = value(&g.reward, purchase, rules.point_value);
+            match &g.reward {
+                Reward::OrderDiscount { .. } | Reward::PercentDiscount { .. } | Reward::ItemDiscount { .. } => {
+                    let mut room = discount_left;
+                    if let Reward::ItemDiscount { sku, .. } = &g.reward {
+                        let line = line_total(purchase, sku);
+                        if line == 0 {
+                            result.suppressed.push(suppress(format!("no item `{sku}` in this purchase"), None));
+                            continue;
+                        }
+                        room = room.min(line - line_discounted.get(sku.as_str()).copied().unwrap_or(0));
+                    }
+                    let take = full.min(room);
+                    if take <= 0 && full > 0 {
+                        result.suppressed.push(suppress("the order is already fully discounted".into(), None));
+                        continue;
+                    }
+                    let requested = match &g.reward {
+                        Reward::ItemDiscount { amount, .. } => *amount,
+                        _ => full,
+                    };
+                    let capped = (take < requested).then(|| {
+                        format!("cut from {requested} to {take}: discounts never exceed the goods total or the line")
+                    });
+                    discount_left -= take;
+                    if let Reward::ItemDiscount { sku, .. } = &g.reward {
+                        *line_discounted.entry(sku.as_str()).or_default() += take;
+                    }
+                    result.totals.discount += take;
+                    result.applied.push(apply(take, capped));
+                }
+                Reward::FreeShipping => {
+                    if let Some(by) = shipping_free_by {
+                        result.suppressed.push(suppress("shipping is already free".into(), Some(by.to_string())));
+                        continue;
+                    }
+                    shipping_free_by = Some(&c.policy);
+                    result.totals.free_shipping = true;
+                    result.applied.push(apply(full, None));
+                }
+                Reward::SetTier { tier } => {
+                    if let Some(by) = tier_by {
+                        result.suppressed.push(suppress(format!("the tier is already set by `{by}`"), Some(by.to_string())));
+                        continue;
+                    }
+                    tier_by = Some(&c.policy);
+                    result.totals.tier = Some(tier.clone());
+                    result.applied.push(apply(0, None));
+                }
+                // Cashback is capped by what the customer pays, known once discounts are in.
+                Reward::Cashback { .. } => cashback_candidates.push((i, g)),
+                Reward::Points { amount } => {
+                    result.totals.points += amount;
+                    result.applied.push(apply(full, None));
+                }
+                Reward::Coupon(coupon) => {
+                    result.totals.coupons.push(coupon.clone());
+                    result.applied.push(apply(full, None));
+                }
+                Reward::Badge { name } => {
+                    result.totals.badges.push(name.clone());
+                    result.applied.push(apply(0, None));
+                }
+                Reward::Perk { name } => {
+                    result.totals.perks.push(name.clone());
+                    result.applied.push(apply(0, None));
+                }
+            }
+        }
+    }
+
+    let shipping = if result.totals.free_shipping { 0 } else { purchase.shipping.max(0) };
+    result.totals.payable = (purchase.total.max(0) - result.totals.discount + shipping).max(0);
+    let mut cashback_left = result.totals.payable;
+    for (i, g) in cashback_candidates {
+        let c = &candidates[i];
+        let Reward::Cashback { amount } = g.reward else { unreachable!("only cashback is deferred") };
+        let take = amount.min(cashback_left);
+        let common = |why_or_cap: Option<String>| (c.policy.clone(), c.version.clone(), c.variant.clone(), c.group.clone(), why_or_cap);
+        if take <= 0 && amount > 0 {
+            let (policy, version, variant, group, _) = common(None);
+            result.suppressed.push(Suppressed {
+                policy,
+                version,
+                variant,
+                group,
+                reward: g.reward.clone(),
+                reason: g.reason.clone(),
+                why: "cashback never exceeds what the customer pays".into(),
+                by: None,
+            });
+            continue;
+        }
+        cashback_left -= take;
+        result.totals.cashback += take;
+        let capped = (take < amount).then(|| format!("cut from {amount} to {take}: cashback never exceeds what the customer pays"));
+        let (policy, version, variant, group, capped) = common(capped);
+        result.applied.push(Applied { policy, version, variant, group, reward: g.reward.clone(), reason: g.reason.clone(), value: take, capped });
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use perk_sdk::LineItem;
+
+    /// `(policy, group, priority, exclusive, rewards)`
+    type Row = (&'static str, Option<&'static str>, i64, Option<Exclusive>, Vec<Reward>);
+
+    fn points(n: i64) -> Reward {
+        Reward::Points { amount: n }
+    }
+    fn off(n: Money) -> Reward {
+        Reward::OrderDiscount { amount: n }
+    }
+
+    /// Runs `rows` against a 1000-minor-unit purchase (one line `latte` of 600 and
+    /// `bagel` of 400, shipping 300) and returns (applied, suppressed) as
+    /// `policy:value` strings in rank order.
+    fn check(rows: Vec<Row>, groups: &[(&str, GroupMode)]) -> (Vec<String>, Vec<String>, Totals) {
+        let purchase = Purchase {
+            total: 1000,
+            shipping: 300,
+            items: vec![LineItem::new("latte", "coffee", 2, 300), LineItem::new("bagel", "food", 1, 400)],
+            ..Default::default()
+        };
+        let candidates: Vec<Candidate> = rows
+            .into_iter()
+            .map(|(policy, group, priority, exclusive, rewards)| Candidate {
+                policy: policy.into(),
+                version: "sha256:test".into(),
+                variant: None,
+                group: group.map(String::from),
+                priority,
+                exclusive,
+                rewards: rewards.into_iter().map(|r| Granted { reward: r, reason: "r".into() }).collect(),
+            })
+            .collect();
+        let groups: BTreeMap<String, GroupMode> = groups.iter().map(|(g, m)| (g.to_string(), *m)).collect();
+        let c = combine(&candidates, &purchase, &Rules { groups: &groups, point_value: 1 });
+        let applied = c.applied.iter().map(|a| format!("{}:{}", a.policy, a.value)).collect();
+        let suppressed = c.suppressed.iter().map(|s| format!("{}<{}", s.policy, s.by.as_deref().unwrap_or("cap"))).collect();
+        (applied, suppressed, c.totals)
+    }
+
+    #[test]
+    fn combine_rules() {
+        use Exclusive::*;
+        use GroupMode::*;
+        #[rustfmt::skip]
+        let cases: Vec<(&str, Vec<Row>, Vec<(&str, GroupMode)>, &[&str], &[&str])> = vec![
+            ("no groups: everything stacks",
+             vec![("a", None, 0, None, vec![points(10)]), ("b", None, 0, None, vec![points(20)])], vec![],
+             &["a:10", "b:20"], &[]),
+            ("undeclared group stacks",
+             vec![("a", Some("g"), 0, None, vec![points(10)]), ("b", Some("g"), 0, None, vec![points(20)])], vec![],
+             &["a:10", "b:20"], &[]),
+            ("best keeps the most valuable",
+             vec![("a", Some("g"), 0, None, vec![points(10)]), ("b", Some("g"), 0, None, vec![off(50)])], vec![("g", Best)],
+             &["b:50"], &["a<b"]),
+            ("best ties go to priority",
+             vec![("a", Some("g"), 0, None, vec![points(50)]), ("b", Some("g"), 5, None, vec![off(50)])], vec![("g", Best)],
+             &["b:50"], &["a<b"]),
+            ("best ties at equal priority go to manifest order",
+             vec![("a", Some("g"), 0, None, vec![points(50)]), ("b", Some("g"), 0, None, vec![off(50)])], vec![("g", Best)],
+             &["a:50"], &["b<a"]),
+            ("first keeps the highest priority that rewards",
+             vec![("a", Some("g"), 1, None, vec![points(10)]), ("b", Some("g"), 9, None, vec![points(1)]), ("c", Some("g"), 20, None, vec![])],
+             vec![("g", First)], &["b:1"], &["a<b"]),
+            ("stack group keeps all",
+             vec![("a", Some("g"), 0, None, vec![points(1)]), ("b", Some("g"), 0, None, vec![points(2)])], vec![("g", Stack)],
+             &["a:1", "b:2"], &[]),
+            ("exclusive all suppresses everything else",
+             vec![("a", None, 0, None, vec![points(10)]), ("x", Some("g"), 0, Some(All), vec![off(100)])], vec![],
+             &["x:100"], &["a<x"]),
+            ("exclusive that rewards nothing suppresses nothing",
+             vec![("a", None, 0, None, vec![points(10)]), ("x", None, 0, Some(All), vec![])], vec![],
+             &["a:10"], &[]),
+            ("exclusive group spares other groups",
+             vec![("a", Some("g"), 0, None, vec![points(10)]), ("x", Some("g"), 0, Some(Group), vec![off(100)]), ("o", Some("h"), 0, None, vec![points(5)])],
+             vec![], &["x:100", "o:5"], &["a<x"]),
+            ("higher-priority exclusive wins over a lower one",
+             vec![("x", None, 1, Some(All), vec![off(10)]), ("y", None, 2, Some(All), vec![off(20)])], vec![],
+             &["y:20"], &["x<y"]),
+            ("exclusivity before group modes",
+             vec![("a", Some("g"), 0, None, vec![off(900)]), ("x", None, 0, Some(All), vec![points(1)])], vec![("g", Best)],
+             &["x:1"], &["a<x"]),
+            ("discounts never exceed the goods total",
+             vec![("a", None, 2, None, vec![off(700)]), ("b", None, 1, None, vec![off(700)]), ("c", None, 0, None, vec![off(10)])], vec![],
+             &["a:700", "b:300"], &["c<cap"]),
+            ("percent discounts are money on the goods total",
+             vec![("a", None, 0, None, vec![Reward::PercentDiscount { basis_points: 1500 }])], vec![],
+             &["a:150"], &[]),
+            ("an item discount stops at its line",
+             vec![("a", None, 0, None, vec![Reward::ItemDiscount { sku: "bagel".into(), amount: 900 }])], vec![],
+             &["a:400"], &[]),
+            ("an item discount for an item not bought is dropped",
+             vec![("a", None, 0, None, vec![Reward::ItemDiscount { sku: "cake".into(), amount: 100 }])], vec![],
+             &[], &["a<cap"]),
+            ("free shipping applies once",
+             vec![("a", None, 0, None, vec![Reward::FreeShipping]), ("b", None, 0, None, vec![Reward::FreeShipping])], vec![],
+             &["a:300"], &["b<a"]),
+            ("cashback never exceeds what is paid",
+             vec![("d", None, 9, None, vec![off(1000)]), ("c", None, 0, None, vec![Reward::Cashback { amount: 500 }])], vec![],
+             &["d:1000", "c:300"], &[]),
+            ("one tier change applies, the best ranked",
+             vec![("t1", None, 0, None, vec![Reward::SetTier { tier: "gold".into() }]), ("t2", None, 5, None, vec![Reward::SetTier { tier: "vip".into() }])],
+             vec![], &["t2:0"], &["t1<t2"]),
+        ];
+        for (name, rows, groups, want_applied, want_suppressed) in cases {
+            let (applied, suppressed, _) = check(rows, &groups);
+            assert_eq!(applied, want_applied, "{name}: applied");
+            assert_eq!(suppressed, want_suppressed, "{name}: suppressed");
+        }
+    }
+
+    #[test]
+    fn totals_add_up_and_never_go_negative() {
+        let (_, _, t) = check(
+            vec![
+                ("p", None, 0, None, vec![points(40)]),
+                ("d", None, 0, None, vec![off(5000)]),
+                ("s", None, 0, None, vec![Reward::FreeShipping]),
+                ("c", None, 0, None, vec![Reward::Cashback { amount: 10 }]),
+            ],
+            &[],
+        );
+        assert_eq!(t.points, 40);
+        assert_eq!(t.discount, 1000);
+        assert!(t.free_shipping);
+        assert_eq!(t.payable, 0);
+        assert_eq!(t.cashback, 0);
+    }
+
+    #[test]
+    fn a_capped_reward_says_so() {
+        let purchase = Purchase { total: 100, ..Default::default() };
+        let c = Candidate {
+            policy: "a".into(),
+            version: "v".into(),
+            variant: None,
+            group: None,
+            priority: 0,
+            exclusive: None,
+            rewards: vec![Granted { reward: off(250), reason: "r".into() }],
+        };
+        let out = combine(&[c], &purchase, &Rules { groups: &BTreeMap::new(), point_value: 1 });
+        assert_eq!(out.applied[0].value, 100);
+        assert!(out.applied[0].capped.as_deref().unwrap().contains("cut from 250 to 100"));
+    }
+}

@@ -1,0 +1,231 @@
+//! A purchase (or event) against every active policy of a campaign, then combined.
+//!
+//! Each policy runs in its own fresh sandbox instance. A policy that traps, runs out of
+//! fuel or memory, panics, errors or answers outside the contract loses its rewards for
+//! this evaluation, and is reported; the other policies still apply.
+
+use crate::combine::{self, Candidate, Combined, Rules};
+use crate::registry::{Campaign, LoadedPolicy};
+use crate::runtime::{CallContext, Evaluated, Failure, LogLine};
+use perk_sdk::{Customer, Event, Purchase};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What the host knows besides the input: its clock and the stored per-policy state.
+#[derive(Clone, Copy, Debug)]
+pub struct Situation<'a> {
+    pub now: i64,
+    pub customer: &'a Customer,
+    /// State each policy stored for this customer, by policy id.
+    pub states: &'a BTreeMap<String, Vec<u8>>,
+    /// The customer's experiment variant, if any.
+    pub variant: Option<&'a str>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicyFailure {
+    pub policy: String,
+    pub version: String,
+    #[serde(flatten)]
+    pub failure: Failure,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Inactive {
+    pub policy: String,
+    pub why: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProgressReport {
+    pub policy: String,
+    pub goal: String,
+    pub current: i64,
+    pub target: i64,
+    pub unit: String,
+    pub remaining: i64,
+    /// `2 more purchases to free coffee`.
+    pub text: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicyLogs {
+    pub policy: String,
+    pub lines: Vec<LogLine>,
+}
+
+/// The combined, explained result of one purchase or event.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evaluation {
+    pub campaign: String,
+    /// The purchase or event id.
+    pub id: String,
+    pub customer: String,
+    pub currency: String,
+    #[serde(flatten)]
+    pub combined: Combined,
+    pub progress: Vec<ProgressReport>,
+    pub failures: Vec<PolicyFailure>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inactive: Vec<Inactive>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<PolicyLogs>,
+    /// New state per policy, to store with the rewards. Kept even when the policy's
+    /// rewards were suppressed: the policy did see the purchase. Shown as JSON where it
+    /// is JSON (SDK policies store JSON), as `{"base64": ...}` otherwise.
+    #[serde(rename = "state", skip_serializing_if = "BTreeMap::is_empty", serialize_with = "states_json")]
+    pub states: BTreeMap<String, Vec<u8>>,
+}
+
+fn states_json<S: serde::Serializer>(states: &BTreeMap<String, Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    use base64::Engine as _;
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(states.len()))?;
+    for (k, v) in states {
+        match serde_json::from_slice::<serde_json::Value>(v) {
+            Ok(json) => map.serialize_entry(k, &json)?,
+            Err(_) => map.serialize_entry(k, &serde_json::json!({ "base64": base64::engine::general_purpose::STANDARD.encode(v) }))?,
+        }
+    }
+    map.end()
+}
+
+fn progress_text(goal: &str, remaining: i64, unit: &str) -> String {
+    if remaining <= 0 {
+        return format!("{goal}: reached");
+    }
+    match unit {
+        "money" => format!("{} more to spend for {goal}", perk_sdk::money(remaining)),
+        "purchases" if remaining == 1 => format!("1 more purchase to {goal}"),
+        "purchases" => format!("{remaining} more purchases to {goal}"),
+        other => format!("{remaining} more {other} to {goal}"),
+    }
+}
+
+/// Why a policy does not take part in an evaluation at `at` on `channel` (`None` for
+/// events: channels describe where purchases happen), if it does not.
+fn inactive_reason(p: &LoadedPolicy, at: i64, channel: Option<&str>) -> Option<String> {
+    let s = &p.spec;
+    if s.starts.is_some_and(|t| at < t) {
+        return Some("not started yet".into());
+    }
+    if s.ends.is_some_and(|t| at >= t) {
+        return Some("ended".into());
+    }
+    match channel {
+        Some(ch) if !s.active(at, ch) => Some(format!("channel `{ch}` is not one of {}", s.channels.join(", "))),
+        _ => None,
+    }
+}
+
+/// Evaluates a purchase against the campaign.
+pub fn purchase(campaign: &Campaign, purchase: &Purchase, sit: Situation) -> Evaluation {
+    run(campaign, &purchase.id, &purchase.customer_id, purchase, purchase.at, Some(&purchase.channel), sit, |p, ctx| {
+        p.module.on_purchase(purchase, sit.customer, ctx)
+    })
+}
+
+/// Evaluates an activity event. Its rewards combine as for a purchase of nothing, so
+/// discounts have nothing to apply to.
+pub fn event(campaign: &Campaign, event: &Event, sit: Situation) -> Evaluation {
+    let nothing = Purchase {
+        id: event.id.clone(),
+        customer_id: event.customer_id.clone(),
+        at: event.at,
+        currency: campaign.manifest.campaign.currency.clone(),
+        ..Default::default()
+    };
+    run(campaign, &event.id, &event.customer_id, &nothing, event.at, None, sit, |p, ctx| p.module.on_event(event, sit.customer, ctx))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run(
+    campaign: &Campaign,
+    id: &str,
+    customer_id: &str,
+    order: &Purchase,
+    at: i64,
+    channel: Option<&str>,
+    sit: Situation,
+    call: impl Fn(&LoadedPolicy, &CallContext) -> Result<Evaluated, Failure>,
+) -> Evaluation {
+    let mut candidates = Vec::new();
+    let mut failures = Vec::new();
+    let mut inactive = Vec::new();
+    let mut progress = Vec::new();
+    let mut logs = Vec::new();
+    let mut states = BTreeMap::new();
+    for p in &campaign.policies {
+        if let Some(why) = inactive_reason(p, at, channel) {
+            inactive.push(Inactive { policy: p.spec.id.clone(), why });
+            continue;
+        }
+        let state = sit.states.get(&p.spec.id).map(Vec::as_slice).unwrap_or_default();
+        let ctx = CallContext { now: sit.now, policy_id: &p.spec.id, variant: sit.variant, config: &p.spec.config, state };
+        let span = tracing::debug_span!("policy", id = %p.spec.id, version = p.module.short_hash());
+        let _enter = span.enter();
+        match call(p, &ctx) {
+            Ok(Evaluated { outcome, logs: lines }) => {
+                if !lines.is_empty() {
+                    logs.push(PolicyLogs { policy: p.spec.id.clone(), lines });
+                }
+                for pr in outcome.progress {
+                    let remaining = pr.remaining();
+                    progress.push(ProgressReport {
+                        policy: p.spec.id.clone(),
+                        text: progress_text(&pr.goal, remaining, &pr.unit),
+                        goal: pr.goal,
+                        current: pr.current,
+                        target: pr.target,
+                        unit: pr.unit,
+                        remaining,
+                    });
+                }
+                if let Some(s) = outcome.state {
+                    states.insert(p.spec.id.clone(), s);
+                }
+                candidates.push(Candidate {
+                    policy: p.spec.id.clone(),
+                    version: p.module.hash().to_string(),
+                    variant: sit.variant.map(str::to_string),
+                    group: p.spec.group.clone(),
+                    priority: p.spec.priority,
+                    exclusive: p.spec.exclusive,
+                    rewards: outcome.rewards,
+                });
+            }
+            Err(failure) => {
+                tracing::warn!(policy = %p.spec.id, kind = ?failure.kind, "policy failed: {}", failure.message);
+                failures.push(PolicyFailure { policy: p.spec.id.clone(), version: p.module.hash().to_string(), failure });
+            }
+        }
+    }
+    let m = &campaign.manifest;
+    let combined = combine::combine(&candidates, order, &Rules { groups: &m.groups, point_value: m.campaign.point_value });
+    Evaluation {
+        campaign: m.campaign.name.clone(),
+        id: id.to_string(),
+        customer: customer_id.to_string(),
+        currency: m.campaign.currency.clone(),
+        combined,
+        progress,
+        failures,
+        inactive,
+        logs,
+        states,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::progress_text;
+
+    #[test]
+    fn progress_reads_like_a_sentence() {
+        assert_eq!(progress_text("free coffee", 2, "purchases"), "2 more purchases to free coffee");
+        assert_eq!(progress_text("free coffee", 1, "purchases"), "1 more purchase to free coffee");
+        assert_eq!(progress_text("gold tier", 1250, "money"), "12.50 more to spend for gold tier");
+        assert_eq!(progress_text("gold tier", 0, "money"), "gold tier: reached");
+        assert_eq!(progress_text("badge", 3, "reviews"), "3 more reviews to badge");
+    }
+}

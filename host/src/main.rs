@@ -1,0 +1,211 @@
+//! `perk`: the command line. Parses arguments and calls the library.
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Parser, Subcommand};
+use perk_host::manifest::ModuleRef;
+use perk_host::{evaluate, input, registry, scaffold, BuildOptions, Campaign, Limits, Runtime, Situation};
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "perk", version, about = "Perk: loyalty campaigns from sandboxed reward policies")]
+struct Cli {
+    /// Where compiled policies are cached [default: $PERK_CACHE_DIR, else ~/.cache/perk].
+    #[arg(long, global = true, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compile every module afresh and cache nothing.
+    #[arg(long, global = true)]
+    no_cache: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create something new.
+    New {
+        #[command(subcommand)]
+        what: New,
+    },
+    /// Build every SDK crate a campaign's manifest references into a component.
+    Build {
+        /// Campaign directory (holding perk.toml) or manifest file.
+        dir: PathBuf,
+    },
+    /// Validate a campaign: manifest, modules, configs. Non-zero exit on any problem.
+    Check { dir: PathBuf },
+    /// Show the combined rewards a purchase (or event) earns, as JSON.
+    Eval {
+        dir: PathBuf,
+        /// Purchase JSON file, or `-` for standard input.
+        #[arg(long, value_name = "FILE", conflicts_with = "event", required_unless_present = "event")]
+        purchase: Option<PathBuf>,
+        /// Activity event JSON file, or `-` for standard input.
+        #[arg(long, value_name = "FILE")]
+        event: Option<PathBuf>,
+        /// Customer JSON file (tier, points, lifetime spend, state, ...); default: a new customer.
+        #[arg(long, value_name = "FILE")]
+        customer: Option<PathBuf>,
+        /// The host clock for this evaluation (RFC 3339); default: now.
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+    },
+    /// List the standard policies built into this binary.
+    Policies,
+}
+
+#[derive(Subcommand)]
+enum New {
+    /// Scaffold a policy crate that builds and tests out of the box.
+    Policy {
+        /// Directory to create; its name becomes the crate name.
+        path: PathBuf,
+        /// The perk-sdk crate to depend on [default: the SDK this binary was built from].
+        #[arg(long, value_name = "DIR")]
+        sdk: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime(cli: &Cli) -> Result<Runtime> {
+    let cache = if cli.no_cache {
+        None
+    } else {
+        cli.cache_dir
+            .clone()
+            .or_else(|| std::env::var_os("PERK_CACHE_DIR").map(PathBuf::from))
+            .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("perk")))
+            .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/perk")))
+    };
+    Runtime::new(Limits::default(), cache).context("setting up the wasm runtime")
+}
+
+fn load(cli: &Cli, dir: &Path) -> Result<Campaign> {
+    Campaign::load(dir, &runtime(cli)?, &BuildOptions::default()).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn read_input(path: &Path) -> Result<String> {
+    if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).context("reading standard input")?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::New { what: New::Policy { path, sdk } } => {
+            let sdk = sdk.clone().unwrap_or_else(perk_host::sdk_path);
+            let s = scaffold::new_policy(path, &sdk)?;
+            println!("Created policy crate `{}` in {}", s.package, s.dir.display());
+            println!("\nNext:\n  cd {} && cargo test      # native unit tests", s.dir.display());
+            println!("  add it to a campaign's perk.toml (module path relative to the manifest):\n");
+            println!("{}", s.manifest_snippet);
+            println!("  perk build <campaign dir> && perk eval <campaign dir> --purchase <file>");
+        }
+        Command::Build { dir } => {
+            let manifest = perk_host::manifest::load(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let runtime = runtime(&cli)?;
+            let mut built = 0;
+            for spec in &manifest.policies {
+                let ModuleRef::Crate(crate_dir) = &spec.module else { continue };
+                let b = registry::build_crate(crate_dir, &BuildOptions::default())
+                    .map_err(|e| anyhow::anyhow!("{}: policy `{}`: {e}", spec.location, spec.id))?;
+                let module = runtime.load(&b.component).map_err(|e| anyhow::anyhow!("{}: policy `{}`: {e}", spec.location, spec.id))?;
+                println!(
+                    "built `{}` → {} ({} bytes, {})",
+                    b.package,
+                    b.path.display(),
+                    b.component.len(),
+                    module.short_hash()
+                );
+                built += 1;
+            }
+            if built == 0 {
+                println!("{} references no SDK crates; nothing to build", manifest.path.display());
+            }
+        }
+        Command::Check { dir } => {
+            let campaign = load(&cli, dir)?;
+            let m = &campaign.manifest;
+            println!("ok: campaign `{}` ({}), {} policies", m.campaign.name, m.campaign.currency, campaign.policies.len());
+            for p in &campaign.policies {
+                let d = p.module.describe();
+                println!(
+                    "  {:<16} {:<40} {} {} {} ({} bytes)",
+                    p.spec.id,
+                    p.spec.module.to_string(),
+                    d.name,
+                    d.version,
+                    p.module.short_hash(),
+                    p.module.size()
+                );
+            }
+        }
+        Command::Eval { dir, purchase, event, customer, now } => {
+            let campaign = load(&cli, dir)?;
+            let now = match now {
+                Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                    .map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+                    .with_context(|| format!("--now `{t}` is not an RFC 3339 time"))?,
+                None => perk_host::now_ms(),
+            };
+            let (customer, states) = match customer {
+                Some(path) => input::customer(&read_input(path)?).with_context(|| format!("customer {}", path.display()))?,
+                None => (perk_sdk::Customer::default(), BTreeMap::new()),
+            };
+            let evaluation = match (purchase, event) {
+                (Some(path), _) => {
+                    let p = input::purchase(&read_input(path)?, &campaign.manifest.campaign.currency, now)
+                        .with_context(|| format!("purchase {}", path.display()))?;
+                    let customer = with_id(customer, &p.customer_id)?;
+                    let sit = Situation { now, customer: &customer, states: &states, variant: None };
+                    evaluate::purchase(&campaign, &p, sit)
+                }
+                (None, Some(path)) => {
+                    let e = input::event(&read_input(path)?, now).with_context(|| format!("event {}", path.display()))?;
+                    let customer = with_id(customer, &e.customer_id)?;
+                    let sit = Situation { now, customer: &customer, states: &states, variant: None };
+                    evaluate::event(&campaign, &e, sit)
+                }
+                (None, None) => bail!("give --purchase or --event"),
+            };
+            println!("{}", serde_json::to_string_pretty(&evaluation)?);
+        }
+        Command::Policies => {
+            let runtime = runtime(&cli)?;
+            for name in perk_host::stdlib::names() {
+                let module = runtime.load(perk_host::stdlib::get(name).expect("listed")).with_context(|| format!("standard policy `{name}`"))?;
+                let d = module.describe();
+                println!("{name:<12} {} ({} bytes): {}", module.short_hash(), module.size(), d.description.lines().next().unwrap_or_default());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The customer file describes the purchase's customer; without one, a new customer.
+fn with_id(mut customer: perk_sdk::Customer, id: &str) -> Result<perk_sdk::Customer> {
+    if customer.id.is_empty() {
+        customer.id = id.to_string();
+    } else if customer.id != id {
+        bail!("the customer file is for `{}`, the input is from `{id}`", customer.id);
+    }
+    Ok(customer)
+}

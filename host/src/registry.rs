@@ -1,0 +1,128 @@
+//! The active campaign: a validated manifest with every policy's module loaded, checked
+//! and its config accepted. Immutable once built, so a server can share one snapshot
+//! between requests and swap in the next one whole.
+
+use crate::guest_build;
+use crate::manifest::{self, Location, Manifest, ManifestError, ModuleRef, PolicySpec, Problem};
+use crate::runtime::{PolicyModule, Runtime};
+use crate::stdlib;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// How policy crates named in a manifest are built.
+#[derive(Clone, Debug)]
+pub struct BuildOptions {
+    pub cargo: PathBuf,
+    /// `--target-dir` for cargo; `None` lets cargo decide (`CARGO_TARGET_DIR`, workspace).
+    pub target_dir: Option<PathBuf>,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions { cargo: std::env::var_os("CARGO").map_or_else(|| "cargo".into(), PathBuf::from), target_dir: None }
+    }
+}
+
+#[derive(Clone)]
+pub struct LoadedPolicy {
+    pub spec: PolicySpec,
+    pub module: PolicyModule,
+}
+
+/// A campaign ready to evaluate.
+#[derive(Clone)]
+pub struct Campaign {
+    pub manifest: Manifest,
+    pub policies: Vec<LoadedPolicy>,
+}
+
+impl Campaign {
+    /// Loads `dir/perk.toml` (or the manifest file `path`) and every module it names.
+    pub fn load(path: &Path, runtime: &Runtime, build: &BuildOptions) -> Result<Campaign, ManifestError> {
+        let manifest = manifest::load(path)?;
+        Campaign::from_manifest(manifest, runtime, build)
+    }
+
+    /// Loads the modules of a parsed manifest, asks each to accept its config, and reports
+    /// every problem with the manifest location it comes from. Modules used by several
+    /// policies load once.
+    pub fn from_manifest(manifest: Manifest, runtime: &Runtime, build: &BuildOptions) -> Result<Campaign, ManifestError> {
+        let runtime = if manifest.limits == *runtime.limits() {
+            runtime.clone()
+        } else {
+            runtime.with_limits(manifest.limits.clone()).map_err(|e| {
+                ManifestError(vec![Problem {
+                    location: Location { file: manifest.path.clone(), line: 1, column: 1 },
+                    key: "limits".into(),
+                    message: format!("cannot set up the sandbox with these limits: {e:#}"),
+                }])
+            })?
+        };
+        let mut problems = Vec::new();
+        let mut loaded: HashMap<ModuleRef, PolicyModule> = HashMap::new();
+        let mut policies = Vec::new();
+        for (i, spec) in manifest.policies.iter().enumerate() {
+            let problem = |location: &Location, key: &str, message: String| Problem {
+                location: location.clone(),
+                key: format!("policy[{i}].{key}"),
+                message: format!("policy `{}`: {message}", spec.id),
+            };
+            let module = match loaded.get(&spec.module) {
+                Some(m) => m.clone(),
+                None => {
+                    let result = module_bytes(&spec.module, build)
+                        .and_then(|bytes| runtime.load(&bytes).map_err(|e| format!("{}: {e}", spec.module)));
+                    match result {
+                        Ok(m) => {
+                            loaded.insert(spec.module.clone(), m.clone());
+                            m
+                        }
+                        Err(message) => {
+                            problems.push(problem(&spec.location, "module", message));
+                            continue;
+                        }
+                    }
+                }
+            };
+            if let Err(f) = module.validate_config(&spec.config) {
+                problems.push(problem(&spec.config_location, "config", format!("config rejected by {}: {}", spec.module, f.message)));
+                continue;
+            }
+            policies.push(LoadedPolicy { spec: spec.clone(), module });
+        }
+        if !problems.is_empty() {
+            return Err(ManifestError(problems));
+        }
+        Ok(Campaign { manifest, policies })
+    }
+}
+
+/// The bytes of a module: embedded, read from disk, or built from its crate.
+pub fn module_bytes(m: &ModuleRef, build: &BuildOptions) -> Result<Cow<'static, [u8]>, String> {
+    match m {
+        ModuleRef::Std(name) => stdlib::get(name).map(Cow::Borrowed).ok_or_else(|| format!("no standard policy `{name}`")),
+        ModuleRef::Wasm(path) => std::fs::read(path).map(Cow::Owned).map_err(|e| format!("cannot read {}: {e}", path.display())),
+        ModuleRef::Crate(dir) => build_crate(dir, build).map(|b| Cow::Owned(b.component)),
+    }
+}
+
+/// A policy crate built into a component.
+pub struct BuiltCrate {
+    pub package: String,
+    /// Where the component was written, next to cargo's core module.
+    pub path: PathBuf,
+    pub component: Vec<u8>,
+}
+
+pub fn build_crate(dir: &Path, build: &BuildOptions) -> Result<BuiltCrate, String> {
+    let built = guest_build::cargo_build(&build.cargo, &dir.join("Cargo.toml"), &[], build.target_dir.as_deref())?;
+    let [b] = built.as_slice() else {
+        return Err(format!("{} built {} wasm libraries; a policy crate builds one", dir.display(), built.len()));
+    };
+    let core = std::fs::read(&b.wasm).map_err(|e| format!("cannot read {}: {e}", b.wasm.display()))?;
+    let component = guest_build::componentize(&core).map_err(|e| format!("{}: {e}", b.wasm.display()))?;
+    let path = b.wasm.with_extension("component.wasm");
+    std::fs::write(&path, &component).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(BuiltCrate { package: b.package.clone(), path, component })
+}

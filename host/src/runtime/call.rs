@@ -1,0 +1,355 @@
+//! One evaluation in a fresh instance: the store, its limits, the log import, the
+//! conversions across the boundary, and what went wrong when it did.
+
+use super::bindings::{types as w, Policy, PolicyImports, PolicyPre};
+use super::Limits;
+use perk_sdk::{Coupon, Customer, Event, Granted, Outcome, Progress, Purchase, Reward};
+use serde::Serialize;
+use wasmtime::{ResourceLimiter, Store, Trap};
+
+/// What the host tells a policy besides the purchase.
+#[derive(Clone, Copy, Debug)]
+pub struct CallContext<'a> {
+    pub now: i64,
+    pub policy_id: &'a str,
+    pub variant: Option<&'a str>,
+    /// The policy's config, as JSON.
+    pub config: &'a str,
+    pub state: &'a [u8],
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LogLine {
+    pub level: &'static str,
+    pub message: String,
+}
+
+/// Why a policy's rewards were dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// Ran out of fuel: an endless loop, or too much work.
+    Timeout,
+    /// Tried to grow memory past the limit.
+    MemoryLimit,
+    /// The guest panicked; the message is the panic message.
+    Panic,
+    /// Any other trap.
+    Trap,
+    /// The policy returned an error (a bad config, a stored state it cannot read, ...).
+    PolicyError,
+    /// The outcome broke the contract (negative amounts, too many rewards, ...).
+    InvalidOutput,
+    /// The inputs exceed the size the sandbox accepts.
+    InputTooLarge,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<LogLine>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// The store's data: limits and what the guest logged.
+pub struct GuestState {
+    memory_limit: usize,
+    memory_denied: Option<usize>,
+    max_logs: usize,
+    logs: Vec<LogLine>,
+    dropped_logs: usize,
+    panic: Option<String>,
+}
+
+impl GuestState {
+    fn new(limits: &Limits) -> Self {
+        GuestState {
+            memory_limit: limits.memory,
+            memory_denied: None,
+            max_logs: limits.log_lines,
+            logs: Vec::new(),
+            dropped_logs: 0,
+            panic: None,
+        }
+    }
+
+    fn take_logs(&mut self) -> Vec<LogLine> {
+        let mut logs = std::mem::take(&mut self.logs);
+        if self.dropped_logs > 0 {
+            logs.push(LogLine { level: "warn", message: format!("{} more log lines dropped", self.dropped_logs) });
+        }
+        logs
+    }
+}
+
+impl ResourceLimiter for GuestState {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.memory_limit {
+            self.memory_denied = Some(desired);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// Longest log message kept; longer ones are cut.
+const MAX_LOG_MESSAGE: usize = 1024;
+
+impl PolicyImports for GuestState {
+    fn log(&mut self, level: w::Level, mut message: String) {
+        truncate(&mut message, MAX_LOG_MESSAGE);
+        let level = match level {
+            w::Level::Trace => "trace",
+            w::Level::Debug => "debug",
+            w::Level::Info => "info",
+            w::Level::Warn => "warn",
+            w::Level::Error => "error",
+            w::Level::Panic => {
+                self.panic = Some(message);
+                return;
+            }
+        };
+        tracing::debug!(target: "perk::policy", level, "{message}");
+        if self.logs.len() < self.max_logs {
+            self.logs.push(LogLine { level, message });
+        } else {
+            self.dropped_logs += 1;
+        }
+    }
+}
+
+impl w::Host for GuestState {}
+
+fn truncate(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+}
+
+/// Runs `f` on a fresh instance of `pre` under `limits`, and classifies what went wrong.
+pub(super) fn fresh<R>(
+    engine: &wasmtime::Engine,
+    pre: &PolicyPre<GuestState>,
+    limits: &Limits,
+    f: impl FnOnce(&Policy, &mut Store<GuestState>) -> wasmtime::Result<R>,
+) -> Result<(R, Vec<LogLine>), Failure> {
+    let mut store = Store::new(engine, GuestState::new(limits));
+    store.limiter(|s| s as &mut dyn ResourceLimiter);
+    store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
+    let result = pre.instantiate(&mut store).and_then(|instance| f(&instance, &mut store));
+    let logs = store.data_mut().take_logs();
+    match result {
+        Ok(r) => Ok((r, logs)),
+        Err(e) => Err(classify(e, store.data(), limits, logs)),
+    }
+}
+
+fn classify(e: wasmtime::Error, state: &GuestState, limits: &Limits, logs: Vec<LogLine>) -> Failure {
+    let trap = e.downcast_ref::<Trap>().copied();
+    let (kind, message) = if trap == Some(Trap::OutOfFuel) {
+        (FailureKind::Timeout, format!("ran out of fuel ({} units): an endless loop or too much work", limits.fuel))
+    } else if let Some(panic) = &state.panic {
+        (FailureKind::Panic, panic.clone())
+    } else if let Some(desired) = state.memory_denied {
+        (
+            FailureKind::MemoryLimit,
+            format!("tried to grow memory to {} KiB; the limit is {} KiB", desired >> 10, limits.memory >> 10),
+        )
+    } else {
+        let message = match trap {
+            Some(t) => format!("trapped: {t}"),
+            None => format!("{e:#}"),
+        };
+        (FailureKind::Trap, message)
+    };
+    Failure { kind, message, logs }
+}
+
+pub(super) fn failure(kind: FailureKind, message: impl Into<String>) -> Failure {
+    Failure { kind, message: message.into(), logs: Vec::new() }
+}
+
+// ------------------------------------------------------------------ across the boundary
+
+/// Encoded size of the inputs, close to what lowering them copies into the guest.
+pub(super) fn input_size(strings: impl IntoIterator<Item = usize>, records: usize) -> usize {
+    strings.into_iter().sum::<usize>() + records * 16
+}
+
+pub(super) fn purchase_size(p: &Purchase) -> usize {
+    let strings = [p.id.len(), p.customer_id.len(), p.currency.len(), p.channel.len(), p.partner.as_ref().map_or(0, |s| s.len())]
+        .into_iter()
+        .chain(p.items.iter().flat_map(|i| [i.sku.len(), i.category.len()].into_iter().chain(i.tags.iter().map(|t| t.len()))))
+        .chain(p.coupons.iter().map(|c| c.len()))
+        .chain(p.attributes.iter().map(|(k, v)| k.len() + v.len()));
+    input_size(strings, 1 + p.items.len() + p.attributes.len() + p.coupons.len())
+}
+
+pub(super) fn event_size(e: &Event) -> usize {
+    let strings = [e.id.len(), e.customer_id.len(), e.kind.len()].into_iter().chain(e.attributes.iter().map(|(k, v)| k.len() + v.len()));
+    input_size(strings, 1 + e.attributes.len())
+}
+
+pub(super) fn customer_size(c: &Customer) -> usize {
+    let strings = [c.id.len(), c.tier.as_ref().map_or(0, |s| s.len()), c.birthday.as_ref().map_or(0, |s| s.len())]
+        .into_iter()
+        .chain(c.segments.iter().map(|s| s.len()));
+    input_size(strings, 1 + c.segments.len())
+}
+
+pub(super) fn context_size(ctx: &CallContext) -> usize {
+    input_size([ctx.policy_id.len(), ctx.variant.map_or(0, str::len), ctx.config.len(), ctx.state.len()], 1)
+}
+
+pub(super) fn purchase(p: &Purchase) -> w::Purchase {
+    w::Purchase {
+        id: p.id.clone(),
+        customer_id: p.customer_id.clone(),
+        at: p.at,
+        currency: p.currency.clone(),
+        total: p.total,
+        shipping: p.shipping,
+        items: p
+            .items
+            .iter()
+            .map(|i| w::LineItem {
+                sku: i.sku.clone(),
+                category: i.category.clone(),
+                quantity: i.quantity,
+                unit_price: i.unit_price,
+                tags: i.tags.clone(),
+            })
+            .collect(),
+        channel: p.channel.clone(),
+        partner: p.partner.clone(),
+        coupons: p.coupons.clone(),
+        attributes: p.attributes.clone(),
+    }
+}
+
+pub(super) fn event(e: &Event) -> w::Event {
+    w::Event { id: e.id.clone(), customer_id: e.customer_id.clone(), at: e.at, kind: e.kind.clone(), attributes: e.attributes.clone() }
+}
+
+pub(super) fn customer(c: &Customer) -> w::Customer {
+    w::Customer {
+        id: c.id.clone(),
+        tier: c.tier.clone(),
+        points: c.points,
+        lifetime_spend: c.lifetime_spend,
+        purchases: c.purchases,
+        first_purchase_at: c.first_purchase_at,
+        last_purchase_at: c.last_purchase_at,
+        birthday: c.birthday.clone(),
+        segments: c.segments.clone(),
+    }
+}
+
+pub(super) fn context(ctx: &CallContext) -> w::Context {
+    w::Context {
+        now: ctx.now,
+        policy_id: ctx.policy_id.to_string(),
+        variant: ctx.variant.map(str::to_string),
+        config: ctx.config.to_string(),
+        state: ctx.state.to_vec(),
+    }
+}
+
+/// Checks an outcome against the contract and the limits, and turns it into host values.
+pub(super) fn outcome(o: w::Outcome, limits: &Limits) -> Result<Outcome, String> {
+    if o.rewards.len() > limits.max_rewards {
+        return Err(format!("{} rewards; at most {} are accepted", o.rewards.len(), limits.max_rewards));
+    }
+    if let Some(state) = &o.state {
+        if state.len() > limits.state_size {
+            return Err(format!("state of {} bytes; at most {} are kept", state.len(), limits.state_size));
+        }
+    }
+    let mut text = 0usize;
+    let mut rewards = Vec::with_capacity(o.rewards.len());
+    for (i, g) in o.rewards.into_iter().enumerate() {
+        let non_negative = |what: &str, v: i64| {
+            if v < 0 {
+                Err(format!("reward {i}: {what} is negative ({v})"))
+            } else {
+                Ok(v)
+            }
+        };
+        text += g.reason.len();
+        let reward = match g.reward {
+            w::Reward::Points(n) => Reward::Points { amount: non_negative("points", n)? },
+            w::Reward::OrderDiscount(a) => Reward::OrderDiscount { amount: non_negative("order discount", a)? },
+            w::Reward::ItemDiscount(d) => {
+                text += d.sku.len();
+                Reward::ItemDiscount { amount: non_negative("item discount", d.amount)?, sku: d.sku }
+            }
+            w::Reward::PercentDiscount(bp) if bp > 10_000 => {
+                return Err(format!("reward {i}: percent discount of {bp} basis points is over 100 %"))
+            }
+            w::Reward::PercentDiscount(bp) => Reward::PercentDiscount { basis_points: bp },
+            w::Reward::Cashback(a) => Reward::Cashback { amount: non_negative("cashback", a)? },
+            w::Reward::FreeShipping => Reward::FreeShipping,
+            w::Reward::Coupon(c) => {
+                text += c.code.len();
+                if c.code.trim().is_empty() {
+                    return Err(format!("reward {i}: coupon without a code"));
+                }
+                if c.percent_off > 10_000 {
+                    return Err(format!("reward {i}: coupon of {} basis points is over 100 %", c.percent_off));
+                }
+                Reward::Coupon(Coupon {
+                    amount_off: non_negative("coupon amount", c.amount_off)?,
+                    code: c.code,
+                    percent_off: c.percent_off,
+                    valid_until: c.valid_until,
+                })
+            }
+            w::Reward::SetTier(tier) => {
+                text += tier.len();
+                Reward::SetTier { tier }
+            }
+            w::Reward::Badge(name) => {
+                text += name.len();
+                Reward::Badge { name }
+            }
+            w::Reward::Perk(name) => {
+                text += name.len();
+                Reward::Perk { name }
+            }
+        };
+        rewards.push(Granted { reward, reason: g.reason });
+    }
+    if o.progress.len() > limits.max_rewards {
+        return Err(format!("{} progress entries; at most {} are accepted", o.progress.len(), limits.max_rewards));
+    }
+    let progress: Vec<Progress> = o
+        .progress
+        .into_iter()
+        .map(|p| {
+            text += p.goal.len() + p.unit.len();
+            Progress { goal: p.goal, current: p.current, target: p.target, unit: p.unit }
+        })
+        .collect();
+    if text > limits.output_text {
+        return Err(format!("{text} bytes of text in the outcome; at most {} are accepted", limits.output_text));
+    }
+    Ok(Outcome { rewards, state: o.state, progress })
+}

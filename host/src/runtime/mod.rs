@@ -1,0 +1,123 @@
+//! The sandbox: one shared wasmtime `Engine`, policy components compiled once (and cached
+//! on disk), a fresh isolated instance per evaluation under a fuel budget and a memory cap.
+//!
+//! Everything wasmtime-specific lives under this module; the rest of the host sees
+//! [`Runtime`], [`PolicyModule`] and [`Failure`].
+
+mod bindings;
+mod cache;
+mod call;
+mod module;
+
+pub use call::{CallContext, Failure, FailureKind, LogLine};
+pub use module::{Describe, Evaluated, LoadError, PolicyModule};
+
+use anyhow::Result;
+use std::path::PathBuf;
+use std::sync::Arc;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// Per-call sandbox limits. Defaults follow what commerce platforms grant their functions
+/// (Shopify Functions: 11M instructions, 10 MB memory, 256 KB modules, 128 KB input).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Wasm fuel per call (roughly instructions). Out of fuel = timeout.
+    pub fuel: u64,
+    /// Linear memory per instance, bytes.
+    pub memory: usize,
+    /// Component size accepted at load, bytes.
+    pub module_size: usize,
+    /// Encoded size of the inputs of one call (purchase, customer, context), bytes.
+    pub input_size: usize,
+    /// Rewards one policy may return per call.
+    pub max_rewards: usize,
+    /// Bytes of reasons, names and codes in one outcome.
+    pub output_text: usize,
+    /// Per-customer state a policy may keep, bytes.
+    pub state_size: usize,
+    /// Log lines kept per call (the rest are counted, not kept).
+    pub log_lines: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            fuel: 10_000_000,
+            memory: 16 << 20,
+            module_size: 2 << 20,
+            input_size: 128 << 10,
+            max_rewards: 64,
+            output_text: 16 << 10,
+            state_size: 64 << 10,
+            log_lines: 32,
+        }
+    }
+}
+
+/// The engine and its settings, shared by every module it loads.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    linker: wasmtime::component::Linker<call::GuestState>,
+    limits: Limits,
+    cache: Option<cache::Cache>,
+    cache_dir: Option<PathBuf>,
+}
+
+/// Instances that may be alive at once (evaluations in flight × policies).
+const POOL_INSTANCES: u32 = 256;
+
+impl Runtime {
+    /// A runtime caching compiled code in `cache_dir` (`None`: compile in memory only).
+    pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self> {
+        let engine = Self::build_engine(&limits)?;
+        let linker = bindings::linker(&engine)?;
+        let cache = cache_dir.clone().map(|dir| cache::Cache::new(dir, &engine));
+        Ok(Runtime { inner: Arc::new(Inner { engine, linker, limits, cache, cache_dir }) })
+    }
+
+    /// A runtime like this one with other limits (a manifest's `[limits]`).
+    pub fn with_limits(&self, limits: Limits) -> Result<Self> {
+        Runtime::new(limits, self.inner.cache_dir.clone())
+    }
+
+    /// Pooled allocation with the settings that made a fresh instance cheapest on our
+    /// machines: memory kept resident between instances (a fresh instance's cost is
+    /// first-touch page faults), no guard region, explicit bounds checks.
+    fn build_engine(limits: &Limits) -> Result<Engine> {
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(POOL_INSTANCES)
+            .total_core_instances(POOL_INSTANCES * 4)
+            .total_memories(POOL_INSTANCES)
+            .total_tables(POOL_INSTANCES * 2)
+            .max_memory_size(limits.memory)
+            .table_keep_resident(64 << 10)
+            .linear_memory_keep_resident(256 << 10);
+        let mut cfg = Config::new();
+        cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+            .memory_reservation(limits.memory as u64)
+            .memory_guard_size(0)
+            .memory_reservation_for_growth(0)
+            .signals_based_traps(false)
+            .consume_fuel(true);
+        Ok(Engine::new(&cfg)?)
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+}
+
+/// `sha256:<hex>` of a module's bytes: its version everywhere (ledger, reports, cache).
+pub fn content_hash(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(bytes)))
+}

@@ -1,0 +1,220 @@
+//! Loading a policy: bytes → checked, compiled (or cached) component → ready to instantiate.
+
+use super::bindings::PolicyPre;
+use super::call::{self, CallContext, Failure, FailureKind, GuestState, LogLine};
+use super::{content_hash, Runtime};
+use perk_sdk::{Customer, Event, Outcome, Purchase};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use wasmtime::component::Component;
+
+/// Why a module was refused at load.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("module is {size} bytes; the limit is {limit} bytes")]
+    TooLarge { size: usize, limit: usize },
+    #[error("not a WebAssembly component or module: {0}")]
+    NotWasm(String),
+    #[error(
+        "imports {}, but a Perk policy may import only `log` (no WASI, no host access); \
+         build it with `perk build` (target wasm32-unknown-unknown, perk-sdk)",
+        .0.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+    )]
+    ForbiddenImports(Vec<String>),
+    #[error("core wasm module cannot be made a policy component: {0}")]
+    Componentize(String),
+    #[error("invalid component: {0}")]
+    Compile(String),
+    #[error("does not export the perk:policy world (describe, validate-config, on-purchase, on-event): {0}")]
+    Exports(String),
+    #[error("`describe` failed: {0}")]
+    Describe(String),
+}
+
+/// What a policy says about itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Describe {
+    pub name: String,
+    pub version: String,
+    #[serde(default)]
+    pub description: String,
+    /// perk-sdk version it was built with.
+    #[serde(default)]
+    pub sdk: String,
+}
+
+/// A loaded policy version: compiled once, instantiated fresh for every evaluation.
+#[derive(Clone)]
+pub struct PolicyModule {
+    runtime: Runtime,
+    hash: String,
+    size: usize,
+    describe: Describe,
+    pre: PolicyPre<GuestState>,
+}
+
+/// What a successful call returns: the outcome and what the guest logged.
+#[derive(Clone, Debug)]
+pub struct Evaluated {
+    pub outcome: Outcome,
+    pub logs: Vec<LogLine>,
+}
+
+/// Imports a component may have: the `log` function and the type-only interface.
+fn allowed_import(name: &str) -> bool {
+    name == "log" || name.starts_with("perk:policy/types@")
+}
+
+impl Runtime {
+    /// Checks and compiles a policy (a component, or a core module the SDK built without
+    /// its component wrapper). Compiled code comes from the disk cache when present.
+    pub fn load(&self, bytes: &[u8]) -> Result<PolicyModule, LoadError> {
+        let limit = self.limits().module_size;
+        if bytes.len() > limit {
+            return Err(LoadError::TooLarge { size: bytes.len(), limit });
+        }
+        let hash = content_hash(bytes);
+        let engine = self.engine();
+        let component = match self.inner.cache.as_ref().and_then(|c| c.get(engine, &hash)) {
+            Some(c) => c,
+            None => {
+                let component_bytes = as_component(bytes)?;
+                let c = Component::new(engine, &component_bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+                if let Some(cache) = &self.inner.cache {
+                    cache.put(&hash, &c);
+                }
+                c
+            }
+        };
+        let forbidden: Vec<String> = component
+            .component_type()
+            .imports(engine)
+            .map(|(name, _)| name.to_string())
+            .filter(|name| !allowed_import(name))
+            .collect();
+        if !forbidden.is_empty() {
+            return Err(LoadError::ForbiddenImports(forbidden));
+        }
+        let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| LoadError::Exports(format!("{e:#}")))?;
+        let pre = PolicyPre::new(pre).map_err(|e| LoadError::Exports(format!("{e:#}")))?;
+        let mut module = PolicyModule {
+            runtime: self.clone(),
+            hash,
+            size: bytes.len(),
+            describe: Describe { name: String::new(), version: String::new(), description: String::new(), sdk: String::new() },
+            pre,
+        };
+        let (json, _) = module.fresh(|p, s| p.call_describe(s)).map_err(|f| LoadError::Describe(f.to_string()))?;
+        module.describe = serde_json::from_str(&json).map_err(|e| LoadError::Describe(format!("answered `{json}`: {e}")))?;
+        Ok(module)
+    }
+}
+
+/// A component as it is, or a core module wrapped into one (no WASI adapter: a module
+/// that needs WASI is refused).
+fn as_component(bytes: &[u8]) -> Result<Cow<'_, [u8]>, LoadError> {
+    if wasmparser::Parser::is_component(bytes) {
+        return Ok(Cow::Borrowed(bytes));
+    }
+    if !wasmparser::Parser::is_core_wasm(bytes) {
+        let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        return Err(LoadError::NotWasm(format!(
+            "it does not start with the wasm header (`00 61 73 6d`), it starts with `{}`",
+            head.join(" ")
+        )));
+    }
+    let imports = core_imports(bytes).map_err(|e| LoadError::NotWasm(e.to_string()))?;
+    let forbidden: Vec<String> = imports.into_iter().filter(|m| !m.starts_with("$root") && !m.starts_with("perk:policy/")).collect();
+    if !forbidden.is_empty() {
+        return Err(LoadError::ForbiddenImports(forbidden));
+    }
+    let encoded = wit_component::ComponentEncoder::default()
+        .module(bytes)
+        .and_then(|e| e.validate(true).encode())
+        .map_err(|e| LoadError::Componentize(format!("{e:#}")))?;
+    Ok(Cow::Owned(encoded))
+}
+
+/// `module::name` of every import of a core module.
+fn core_imports(bytes: &[u8]) -> Result<Vec<String>, wasmparser::BinaryReaderError> {
+    let mut out = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        if let wasmparser::Payload::ImportSection(reader) = payload? {
+            for import in reader.into_imports() {
+                let import = import?;
+                out.push(format!("{}::{}", import.module, import.name));
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl PolicyModule {
+    /// `sha256:<hex>` of the module bytes: the version recorded with every reward.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+
+    /// The first 12 hex digits of the hash, for people.
+    pub fn short_hash(&self) -> &str {
+        let hex = self.hash.trim_start_matches("sha256:");
+        &hex[..12.min(hex.len())]
+    }
+
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    pub fn describe(&self) -> &Describe {
+        &self.describe
+    }
+
+    fn fresh<R>(
+        &self,
+        f: impl FnOnce(&super::bindings::Policy, &mut wasmtime::Store<GuestState>) -> wasmtime::Result<R>,
+    ) -> Result<(R, Vec<LogLine>), Failure> {
+        call::fresh(self.runtime.engine(), &self.pre, self.runtime.limits(), f)
+    }
+
+    /// Asks the policy whether it accepts this config (JSON); the error names the key.
+    pub fn validate_config(&self, config: &str) -> Result<(), Failure> {
+        let limits = self.runtime.limits();
+        if config.len() > limits.input_size {
+            return Err(call::failure(FailureKind::InputTooLarge, format!("config of {} bytes; the limit is {}", config.len(), limits.input_size)));
+        }
+        let (r, logs) = self.fresh(|p, s| p.call_validate_config(s, config))?;
+        r.map_err(|message| Failure { kind: FailureKind::PolicyError, message, logs })
+    }
+
+    pub fn on_purchase(&self, p: &Purchase, c: &Customer, ctx: &CallContext) -> Result<Evaluated, Failure> {
+        self.check_input(call::purchase_size(p) + call::customer_size(c) + call::context_size(ctx))?;
+        let (wp, wc, wctx) = (call::purchase(p), call::customer(c), call::context(ctx));
+        let (r, logs) = self.fresh(|pol, s| pol.call_on_purchase(s, &wp, &wc, &wctx))?;
+        self.finish(r, logs)
+    }
+
+    pub fn on_event(&self, e: &Event, c: &Customer, ctx: &CallContext) -> Result<Evaluated, Failure> {
+        self.check_input(call::event_size(e) + call::customer_size(c) + call::context_size(ctx))?;
+        let (we, wc, wctx) = (call::event(e), call::customer(c), call::context(ctx));
+        let (r, logs) = self.fresh(|pol, s| pol.call_on_event(s, &we, &wc, &wctx))?;
+        self.finish(r, logs)
+    }
+
+    fn check_input(&self, size: usize) -> Result<(), Failure> {
+        let limit = self.runtime.limits().input_size;
+        if size > limit {
+            return Err(call::failure(FailureKind::InputTooLarge, format!("inputs of about {size} bytes; the limit is {limit}")));
+        }
+        Ok(())
+    }
+
+    fn finish(&self, r: Result<super::bindings::types::Outcome, String>, logs: Vec<LogLine>) -> Result<Evaluated, Failure> {
+        match r {
+            Err(message) => Err(Failure { kind: FailureKind::PolicyError, message, logs }),
+            Ok(o) => match call::outcome(o, self.runtime.limits()) {
+                Ok(outcome) => Ok(Evaluated { outcome, logs }),
+                Err(message) => Err(Failure { kind: FailureKind::InvalidOutput, message, logs }),
+            },
+        }
+    }
+}

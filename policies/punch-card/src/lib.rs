@@ -1,0 +1,89 @@
+//! `punch-card`: every `every`-th purchase of a customer earns `bonus_points`.
+
+use perk_sdk::prelude::*;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Every `every`-th purchase earns the bonus (counting every purchase, this one included).
+    pub every: u32,
+    pub bonus_points: i64,
+    /// What the customer collects toward, shown in progress: `"free coffee"`.
+    #[serde(default = "default_goal")]
+    pub goal: String,
+}
+
+fn default_goal() -> String {
+    "punch-card bonus".into()
+}
+
+pub struct PunchCard;
+
+/// Every N-th purchase earns a bonus: "every 6th coffee free".
+#[perk_sdk::policy]
+impl Policy for PunchCard {
+    type Config = Config;
+
+    fn validate(c: &Config) -> Result<()> {
+        if c.every < 1 {
+            return Err(Error::msg("`every`: must be at least 1"));
+        }
+        if c.bonus_points < 0 {
+            return Err(Error::msg(format!("`bonus_points`: must not be negative, got {}", c.bonus_points)));
+        }
+        Ok(())
+    }
+
+    fn on_purchase(c: &Config, _p: &Purchase, customer: &Customer, _ctx: &Context) -> Result<Outcome> {
+        let n = customer.purchases as u64 + 1;
+        let every = c.every as u64;
+        let on_card = (n % every) as i64;
+        let out = Outcome::new().progress(c.goal.clone(), on_card, c.every as i64, Unit::Purchases);
+        if on_card == 0 {
+            Ok(out.points(c.bonus_points, format!("{}: purchase #{n}, every {}th earns {} points", c.goal, c.every, c.bonus_points)))
+        } else {
+            Ok(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use perk_sdk::testing::Harness;
+
+    #[test]
+    fn every_sixth_purchase_earns_the_bonus() {
+        let mut h = Harness::<PunchCard>::new("every = 6\nbonus_points = 100\ngoal = \"free coffee\"");
+        let earned: Vec<i64> = (1..=13).map(|i| h.purchase(Purchase::new(format!("p{i}"), 300)).points_total()).collect();
+        assert_eq!(earned, [0, 0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 100, 0]);
+    }
+
+    #[test]
+    fn counts_purchases_the_customer_made_before() {
+        let mut customer = Customer::new("c");
+        customer.purchases = 4;
+        let mut h = Harness::<PunchCard>::new("every = 5\nbonus_points = 50").with_customer(customer);
+        assert_eq!(h.purchase(Purchase::new("p", 100)).points_total(), 50);
+    }
+
+    #[test]
+    fn progress_counts_toward_the_next_bonus() {
+        let mut h = Harness::<PunchCard>::new("every = 6\nbonus_points = 100");
+        let p = |h: &mut Harness<PunchCard>| h.purchase(Purchase::new("p", 1)).progress[0].clone();
+        let first = p(&mut h);
+        assert_eq!((first.current, first.target, first.remaining()), (1, 6, 5));
+        for _ in 0..4 {
+            p(&mut h);
+        }
+        assert_eq!(p(&mut h).current, 0, "a full card starts over");
+    }
+
+    #[test]
+    fn every_one_rewards_each_purchase_and_zero_is_refused() {
+        let mut h = Harness::<PunchCard>::new("every = 1\nbonus_points = 7");
+        assert_eq!(h.purchase(Purchase::new("p", 1)).points_total(), 7);
+        let err = Harness::<PunchCard>::try_new("every = 0\nbonus_points = 7").err().unwrap();
+        assert!(err.message().contains("`every`"), "{err}");
+    }
+}

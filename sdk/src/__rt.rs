@@ -1,0 +1,177 @@
+//! Glue the `#[policy]` attribute expands to. Not a public API.
+
+use crate::{Outcome, Policy, Result};
+
+/// Lets a policy function return either `Outcome` or `Result<Outcome, E>`.
+pub trait IntoOutcome {
+    fn into_outcome(self) -> Result<Outcome>;
+}
+
+impl IntoOutcome for Outcome {
+    fn into_outcome(self) -> Result<Outcome> {
+        Ok(self)
+    }
+}
+
+impl<E: std::fmt::Display> IntoOutcome for std::result::Result<Outcome, E> {
+    fn into_outcome(self) -> Result<Outcome> {
+        self.map_err(crate::Error::msg)
+    }
+}
+
+/// The JSON `describe` answers.
+pub fn describe(name: &str, version: &str, description: &str) -> String {
+    serde_json::json!({
+        "name": name,
+        "version": version,
+        "description": description.trim(),
+        "sdk": env!("CARGO_PKG_VERSION"),
+    })
+    .to_string()
+}
+
+pub fn validate_config<P: Policy>(config: &str) -> Result<(), String> {
+    crate::parse_config::<P>(config).map(|_| ()).map_err(|e| e.to_string())
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use guest::*;
+
+#[cfg(target_arch = "wasm32")]
+mod guest {
+    use crate::__bindings::perk::policy::types as w;
+    use crate::{Context, Customer, Event, LineItem, Policy, Purchase, Reward};
+
+    /// Routes panic messages to the host before the guest aborts.
+    fn install_panic_hook() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            std::panic::set_hook(Box::new(|info| {
+                crate::__bindings::log(w::Level::Panic, &info.to_string());
+            }))
+        });
+    }
+
+    fn purchase(p: w::Purchase) -> Purchase {
+        Purchase {
+            id: p.id,
+            customer_id: p.customer_id,
+            at: p.at,
+            currency: p.currency,
+            total: p.total,
+            shipping: p.shipping,
+            items: p
+                .items
+                .into_iter()
+                .map(|i| LineItem { sku: i.sku, category: i.category, quantity: i.quantity, unit_price: i.unit_price, tags: i.tags })
+                .collect(),
+            channel: p.channel,
+            partner: p.partner,
+            coupons: p.coupons,
+            attributes: p.attributes,
+        }
+    }
+
+    fn event(e: w::Event) -> Event {
+        Event { id: e.id, customer_id: e.customer_id, at: e.at, kind: e.kind, attributes: e.attributes }
+    }
+
+    fn customer(c: w::Customer) -> Customer {
+        Customer {
+            id: c.id,
+            tier: c.tier,
+            points: c.points,
+            lifetime_spend: c.lifetime_spend,
+            purchases: c.purchases,
+            first_purchase_at: c.first_purchase_at,
+            last_purchase_at: c.last_purchase_at,
+            birthday: c.birthday,
+            segments: c.segments,
+        }
+    }
+
+    fn context(ctx: w::Context) -> (Context, String) {
+        (Context { now: ctx.now, policy_id: ctx.policy_id, variant: ctx.variant, state: ctx.state }, ctx.config)
+    }
+
+    fn reward(r: Reward) -> w::Reward {
+        match r {
+            Reward::Points { amount } => w::Reward::Points(amount),
+            Reward::OrderDiscount { amount } => w::Reward::OrderDiscount(amount),
+            Reward::ItemDiscount { sku, amount } => w::Reward::ItemDiscount(w::ItemDiscount { sku, amount }),
+            Reward::PercentDiscount { basis_points } => w::Reward::PercentDiscount(basis_points),
+            Reward::Cashback { amount } => w::Reward::Cashback(amount),
+            Reward::FreeShipping => w::Reward::FreeShipping,
+            Reward::Coupon(c) => w::Reward::Coupon(w::Coupon {
+                code: c.code,
+                percent_off: c.percent_off,
+                amount_off: c.amount_off,
+                valid_until: c.valid_until,
+            }),
+            Reward::SetTier { tier } => w::Reward::SetTier(tier),
+            Reward::Badge { name } => w::Reward::Badge(name),
+            Reward::Perk { name } => w::Reward::Perk(name),
+        }
+    }
+
+    fn outcome(o: crate::Outcome) -> w::Outcome {
+        w::Outcome {
+            rewards: o.rewards.into_iter().map(|g| w::Granted { reward: reward(g.reward), reason: g.reason }).collect(),
+            state: o.state,
+            progress: o
+                .progress
+                .into_iter()
+                .map(|p| w::Progress { goal: p.goal, current: p.current, target: p.target, unit: p.unit })
+                .collect(),
+        }
+    }
+
+    pub fn on_purchase<P: Policy>(p: w::Purchase, c: w::Customer, ctx: w::Context) -> Result<w::Outcome, String> {
+        install_panic_hook();
+        let (ctx, config) = context(ctx);
+        let config = crate::parse_config::<P>(&config).map_err(|e| format!("config: {e}"))?;
+        P::on_purchase(&config, &purchase(p), &customer(c), &ctx).map(outcome).map_err(|e| e.to_string())
+    }
+
+    pub fn on_event<P: Policy>(e: w::Event, c: w::Customer, ctx: w::Context) -> Result<w::Outcome, String> {
+        install_panic_hook();
+        let (ctx, config) = context(ctx);
+        let config = crate::parse_config::<P>(&config).map_err(|e| format!("config: {e}"))?;
+        P::on_event(&config, &event(e), &customer(c), &ctx).map(outcome).map_err(|e| e.to_string())
+    }
+}
+
+/// Expands to the component exports for policy type `$ty` (wasm builds only).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __export_policy {
+    ($ty:ty, $description:expr) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct __PerkExport;
+            impl $crate::__bindings::Guest for __PerkExport {
+                fn describe() -> ::std::string::String {
+                    $crate::__rt::describe(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"), $description)
+                }
+                fn validate_config(config: ::std::string::String) -> ::std::result::Result<(), ::std::string::String> {
+                    $crate::__rt::validate_config::<$ty>(&config)
+                }
+                fn on_purchase(
+                    p: $crate::__bindings::perk::policy::types::Purchase,
+                    c: $crate::__bindings::perk::policy::types::Customer,
+                    ctx: $crate::__bindings::perk::policy::types::Context,
+                ) -> ::std::result::Result<$crate::__bindings::perk::policy::types::Outcome, ::std::string::String> {
+                    $crate::__rt::on_purchase::<$ty>(p, c, ctx)
+                }
+                fn on_event(
+                    e: $crate::__bindings::perk::policy::types::Event,
+                    c: $crate::__bindings::perk::policy::types::Customer,
+                    ctx: $crate::__bindings::perk::policy::types::Context,
+                ) -> ::std::result::Result<$crate::__bindings::perk::policy::types::Outcome, ::std::string::String> {
+                    $crate::__rt::on_event::<$ty>(e, c, ctx)
+                }
+            }
+            $crate::__bindings::export!(__PerkExport with_types_in $crate::__bindings);
+        };
+    };
+}

@@ -1,0 +1,158 @@
+//! # perk-sdk: reward policies in plain Rust
+//!
+//! A Perk policy is a pure function: a purchase, the customer as the ledger knows them, and
+//! a context from the host (the time, this policy's per-customer state) go in; rewards with
+//! reasons, a new state and progress toward goals come out. Put `#[perk_sdk::policy]` on
+//! the function and the crate compiles to a sandboxed WebAssembly component the `perk`
+//! host loads. The same crate runs natively under `cargo test` with [`testing::Harness`].
+//!
+//! ```
+//! use perk_sdk::prelude::*;
+//!
+//! #[derive(Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! pub struct Config {
+//!     /// Bonus points for an order of at least `min_total` minor units.
+//!     bonus: i64,
+//!     min_total: Money,
+//! }
+//!
+//! /// A flat bonus for big orders.
+//! #[perk_sdk::policy]
+//! fn big_order(config: &Config, purchase: &Purchase, _customer: &Customer, _ctx: &Context) -> Outcome {
+//!     let out = Outcome::new().progress("big-order bonus", purchase.total, config.min_total, Unit::Money);
+//!     if purchase.total >= config.min_total {
+//!         out.points(config.bonus, format!("order of {} or more", money(config.min_total)))
+//!     } else {
+//!         out
+//!     }
+//! }
+//!
+//! // The attribute also defines `struct BigOrder`, which implements `Policy`:
+//! let mut h = perk_sdk::testing::Harness::<BigOrder>::new("bonus = 50\nmin_total = 10000");
+//! assert_eq!(h.purchase(Purchase::new("p1", 12000)).points_total(), 50);
+//! ```
+//!
+//! Rules a policy keeps (the host relies on them):
+//! - No clock but [`Context::now`], no randomness, no globals that outlive a call: the host
+//!   may run any call in a fresh instance or a reused one, and the result must not differ.
+//! - Memory between purchases lives in the per-customer state ([`Context::state`],
+//!   [`Outcome::state`]), which the host stores with the rewards.
+//! - Money is integer minor units ([`Money`]); never floats.
+
+mod model;
+mod outcome;
+pub mod log;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
+
+#[doc(hidden)]
+pub mod __rt;
+
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod __bindings {
+    wit_bindgen::generate!({
+        world: "policy",
+        path: "wit",
+        pub_export_macro: true,
+        default_bindings_module: "perk_sdk::__bindings",
+        export_macro_name: "export",
+    });
+}
+
+pub use model::{Context, Customer, Event, LineItem, Money, Purchase, Timestamp};
+pub use outcome::{money, Coupon, Granted, Outcome, Progress, Reward, Unit};
+pub use perk_sdk_macros::policy;
+#[doc(hidden)]
+pub use serde as __serde;
+
+use serde::de::DeserializeOwned;
+
+/// The error a policy returns; the host reports its message next to the policy's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(String);
+
+impl Error {
+    pub fn msg(message: impl std::fmt::Display) -> Self {
+        Error(message.to_string())
+    }
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<String> for Error {
+    fn from(s: String) -> Self {
+        Error(s)
+    }
+}
+
+impl From<&str> for Error {
+    fn from(s: &str) -> Self {
+        Error(s.to_string())
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error(e.to_string())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A reward policy. `#[perk_sdk::policy]` on a function implements it for you; put the
+/// attribute on an `impl Policy for T` block to also react to activity events or to
+/// validate a config beyond what serde checks.
+pub trait Policy {
+    /// The `[policy.config]` table of the manifest. Use `#[serde(deny_unknown_fields)]`
+    /// so that a typo in a key is an error rather than a silent default.
+    type Config: DeserializeOwned;
+
+    /// Checks a parsed config for what its types cannot say (`every` must be at least 1).
+    /// The message should name the key.
+    fn validate(_config: &Self::Config) -> Result<()> {
+        Ok(())
+    }
+
+    fn on_purchase(config: &Self::Config, purchase: &Purchase, customer: &Customer, ctx: &Context) -> Result<Outcome>;
+
+    fn on_event(_config: &Self::Config, _event: &Event, _customer: &Customer, _ctx: &Context) -> Result<Outcome> {
+        Ok(Outcome::new())
+    }
+}
+
+/// Parses and validates a config given as JSON, naming the key at fault.
+pub fn parse_config<P: Policy>(json: &str) -> Result<P::Config> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    let config: P::Config = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            Error(inner.to_string())
+        } else {
+            Error(format!("`{path}`: {inner}"))
+        }
+    })?;
+    P::validate(&config)?;
+    Ok(config)
+}
+
+/// Everything a policy file usually needs.
+pub mod prelude {
+    pub use crate::{
+        money, Context, Coupon, Customer, Error, Event, Granted, LineItem, Money, Outcome, Policy, Progress,
+        Purchase, Result, Reward, Timestamp, Unit,
+    };
+    pub use serde::{Deserialize, Serialize};
+}

@@ -1,0 +1,178 @@
+//! What a policy answers: rewards with reasons, new state, progress.
+
+use crate::model::{Money, Timestamp};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coupon {
+    pub code: String,
+    /// Basis points: 1500 = 15 %.
+    pub percent_off: u32,
+    pub amount_off: Money,
+    pub valid_until: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Reward {
+    Points { amount: i64 },
+    OrderDiscount { amount: Money },
+    ItemDiscount { sku: String, amount: Money },
+    /// Basis points of the goods total: 1000 = 10 %.
+    PercentDiscount { basis_points: u32 },
+    Cashback { amount: Money },
+    FreeShipping,
+    Coupon(Coupon),
+    SetTier { tier: String },
+    Badge { name: String },
+    Perk { name: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Granted {
+    pub reward: Reward,
+    pub reason: String,
+}
+
+/// What `current` and `target` of a [`Progress`] count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Purchases,
+    Points,
+    /// Minor units of the campaign currency.
+    Money,
+    Other(String),
+}
+
+impl Unit {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Unit::Purchases => "purchases",
+            Unit::Points => "points",
+            Unit::Money => "money",
+            Unit::Other(s) => s,
+        }
+    }
+}
+
+impl From<&str> for Unit {
+    fn from(s: &str) -> Self {
+        match s {
+            "purchases" => Unit::Purchases,
+            "points" => Unit::Points,
+            "money" => Unit::Money,
+            other => Unit::Other(other.to_string()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// What the customer works toward: `free coffee`, `gold tier`.
+    pub goal: String,
+    pub current: i64,
+    pub target: i64,
+    /// `purchases`, `points`, `money`, ...
+    pub unit: String,
+}
+
+impl Progress {
+    /// How much is left to reach the goal (never negative).
+    pub fn remaining(&self) -> i64 {
+        (self.target - self.current).max(0)
+    }
+}
+
+/// A policy's answer, built with chained calls:
+/// `Outcome::new().points(40, "1 point per 1.00").progress("free coffee", 4, 6, Unit::Purchases)`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub rewards: Vec<Granted>,
+    /// `None` keeps the stored state; `Some` replaces it.
+    pub state: Option<Vec<u8>>,
+    pub progress: Vec<Progress>,
+}
+
+impl Outcome {
+    pub fn new() -> Self {
+        Outcome::default()
+    }
+
+    pub fn reward(mut self, reward: Reward, reason: impl Into<String>) -> Self {
+        self.rewards.push(Granted { reward, reason: reason.into() });
+        self
+    }
+
+    /// Points, skipped when `amount` is zero.
+    pub fn points(self, amount: i64, reason: impl Into<String>) -> Self {
+        if amount == 0 {
+            return self;
+        }
+        self.reward(Reward::Points { amount }, reason)
+    }
+
+    pub fn order_discount(self, amount: Money, reason: impl Into<String>) -> Self {
+        self.reward(Reward::OrderDiscount { amount }, reason)
+    }
+
+    pub fn cashback(self, amount: Money, reason: impl Into<String>) -> Self {
+        self.reward(Reward::Cashback { amount }, reason)
+    }
+
+    pub fn set_tier(self, tier: impl Into<String>, reason: impl Into<String>) -> Self {
+        self.reward(Reward::SetTier { tier: tier.into() }, reason)
+    }
+
+    pub fn progress(mut self, goal: impl Into<String>, current: i64, target: i64, unit: impl Into<Unit>) -> Self {
+        self.progress.push(Progress { goal: goal.into(), current, target, unit: unit.into().as_str().to_string() });
+        self
+    }
+
+    /// Stores `state` for this customer; the next call sees it in [`crate::Context::state`].
+    pub fn state<T: Serialize>(mut self, state: &T) -> Self {
+        // Serialising plain data to JSON cannot fail; a map with non-string keys would.
+        self.state = Some(serde_json::to_vec(state).expect("policy state must serialise to JSON"));
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rewards.is_empty()
+    }
+
+    /// Sum of the points rewards.
+    pub fn points_total(&self) -> i64 {
+        self.rewards
+            .iter()
+            .map(|g| match g.reward {
+                Reward::Points { amount } => amount,
+                _ => 0,
+            })
+            .sum()
+    }
+}
+
+/// `12345` → `"123.45"`: minor units shown with two decimals, for reasons.
+pub fn money(amount: Money) -> String {
+    let sign = if amount < 0 { "-" } else { "" };
+    let a = amount.unsigned_abs();
+    format!("{sign}{}.{:02}", a / 100, a % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_formats_minor_units() {
+        assert_eq!(money(0), "0.00");
+        assert_eq!(money(5), "0.05");
+        assert_eq!(money(12345), "123.45");
+        assert_eq!(money(-250), "-2.50");
+    }
+
+    #[test]
+    fn zero_points_are_skipped() {
+        assert!(Outcome::new().points(0, "nothing").is_empty());
+        assert_eq!(Outcome::new().points(3, "a").points(4, "b").points_total(), 7);
+    }
+}
