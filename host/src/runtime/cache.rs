@@ -1,5 +1,5 @@
 //! Compiled components on disk, keyed by module hash and engine settings, so a restart
-//! does not recompile (deserialising takes well under a millisecond; compiling, tens).
+//! does not recompile (loading takes well under a millisecond; compiling, tens).
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -27,13 +27,13 @@ impl Cache {
     /// The cached compilation of the module with this hash, if there is a usable one.
     pub fn get(&self, engine: &Engine, content_hash: &str) -> Option<Component> {
         let path = self.path(content_hash);
-        if !path.exists() {
-            return None;
-        }
+        // Read, not mmap (`deserialize_file`): a file truncated under a live mapping would
+        // crash the process with SIGBUS; a read costs a copy of a few hundred KiB.
+        let bytes = std::fs::read(&path).ok()?;
         // SAFETY: the file was written by `put` below from `Component::serialize` of this
         // engine's settings (the key is in the name); wasmtime still checks the header and
         // refuses artifacts from another version or configuration.
-        match unsafe { Component::deserialize_file(engine, &path) } {
+        match unsafe { Component::deserialize(engine, &bytes) } {
             Ok(c) => Some(c),
             Err(e) => {
                 tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {e:#}");

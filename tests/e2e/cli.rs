@@ -1,0 +1,129 @@
+//! The `perk` binary as a user drives it.
+
+use crate::support::*;
+use serde_json::Value;
+
+fn coffee_eval(extra: &[&str]) -> Value {
+    let mut args = vec!["eval", "examples/coffee-shop", "--purchase", "examples/coffee-shop/purchases/afternoon.json"];
+    args.extend_from_slice(extra);
+    let out = perk(&args);
+    assert!(out.status.success(), "perk eval failed: {}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+#[test]
+fn coffee_shop_eval_explains_applied_and_suppressed_rewards() {
+    let mut v = coffee_eval(&["--customer", "examples/coffee-shop/purchases/anna.json"]);
+    // Anna's 18th purchase: the 6th-coffee bonus (250) beats happy hour (60) in `bonus`;
+    // silver earns 125 % of 610 base points.
+    assert_eq!(v["totals"]["points"], 250 + 762);
+    assert_eq!(v["suppressed"][0]["policy"], "happy-hour");
+    assert_eq!(v["suppressed"][0]["by"], "sixth-coffee");
+    assert!(v["applied"].as_array().unwrap().iter().all(|a| a["version"].as_str().unwrap().starts_with("sha256:")));
+    redact_versions(&mut v);
+    golden("coffee-shop-anna.json", &(serde_json::to_string_pretty(&v).unwrap() + "\n"));
+}
+
+#[test]
+fn a_new_customer_gets_points_and_happy_hour() {
+    let v = coffee_eval(&[]);
+    let applied: Vec<&str> = v["applied"].as_array().unwrap().iter().map(|a| a["policy"].as_str().unwrap()).collect();
+    assert_eq!(applied, ["points", "happy-hour"]);
+    assert_eq!(v["totals"]["points"], 610 + 60);
+    let texts: Vec<&str> = v["progress"].as_array().unwrap().iter().map(|p| p["text"].as_str().unwrap()).collect();
+    assert!(texts.contains(&"5 more purchases to free coffee"), "{texts:?}");
+    assert!(texts.contains(&"2390.00 more to spend for silver tier"), "{texts:?}");
+}
+
+#[test]
+fn purchase_from_stdin_and_bad_input_gets_a_precise_error() {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_perk"))
+        .args(["eval", "examples/coffee-shop", "--purchase", "-"])
+        .current_dir(root())
+        .env("CARGO_TARGET_DIR", guest_target_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(br#"{"id":"p","customer_id":"c","items":[{"sku":"latte","unit_price":2.5}]}"#).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("`items[0].unit_price`: invalid type: floating point `2.5`, expected i64"), "{}", stderr(&out));
+}
+
+#[test]
+fn check_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = "[campaign]\nname = \"T\"\ncurrency = \"RUB\"\n\n[[policy]]\nid = \"p\"\nmodule = \"pointz\"\n";
+    std::fs::write(dir.path().join("perk.toml"), manifest).unwrap();
+    let out = perk(&["check", dir.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("perk.toml:7:10: policy[0].module: `pointz` is not a standard policy"), "{err}");
+    assert!(err.contains("did you mean `points`?"), "{err}");
+}
+
+#[test]
+fn check_reports_a_config_the_policy_rejects_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = "[campaign]\nname = \"T\"\ncurrency = \"RUB\"\n\n[[policy]]\nid = \"p\"\nmodule = \"points\"\n[policy.config]\nunit = 0\npoints_per_unit = 1\n";
+    std::fs::write(dir.path().join("perk.toml"), manifest).unwrap();
+    let out = perk(&["check", dir.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("perk.toml:8:1: policy[0].config: policy `p`: config rejected"), "{err}");
+    assert!(err.contains("`unit`: must be at least 1"), "{err}");
+}
+
+#[test]
+fn check_accepts_the_example_and_lists_versions() {
+    let out = perk(&["check", "examples/coffee-shop"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("ok: campaign `Corner Coffee` (RUB), 4 policies"), "{text}");
+    assert!(text.contains("happy-hour"), "{text}");
+}
+
+#[test]
+fn new_policy_builds_and_evaluates_in_a_campaign() {
+    let dir = tempfile::tempdir().unwrap();
+    let campaign = dir.path();
+    let out = perk_in(campaign, &["new", "policy", "policies/big-order"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let snippet = stdout(&out);
+    assert!(snippet.contains("module = \"./policies/big-order\""), "{snippet}");
+    let manifest = "[campaign]\nname = \"New\"\ncurrency = \"EUR\"\n\n[[policy]]\nid = \"big-order\"\nmodule = \"./policies/big-order\"\n[policy.config]\nmin_total = 10000\nbonus_points = 50\n";
+    std::fs::write(campaign.join("perk.toml"), manifest).unwrap();
+
+    let _guard = cargo_lock();
+    let out = perk_in(campaign, &["build", "."]);
+    assert!(out.status.success(), "perk build: {}", stderr(&out));
+    assert!(stdout(&out).contains("built `big_order`"), "{}", stdout(&out));
+
+    std::fs::write(campaign.join("p.json"), r#"{"id":"o1","customer_id":"c1","total":12000}"#).unwrap();
+    let out = perk_in(campaign, &["eval", ".", "--purchase", "p.json"]);
+    assert!(out.status.success(), "perk eval: {}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["totals"]["points"], 50);
+    assert_eq!(v["applied"][0]["reason"], "order of 100.00 or more");
+
+    // The scaffold's own native tests pass as generated.
+    let test = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+        .args(["test", "--quiet", "--manifest-path"])
+        .arg(campaign.join("policies/big-order/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", guest_target_dir().join("native"))
+        .output()
+        .unwrap();
+    assert!(test.status.success(), "scaffold tests: {}{}", stdout(&test), stderr(&test));
+}
+
+#[test]
+fn policies_lists_the_standard_library() {
+    let out = perk(&["policies"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for name in ["points", "punch-card", "tiers"] {
+        assert!(stdout(&out).lines().any(|l| l.starts_with(name)), "{name} missing: {}", stdout(&out));
+    }
+}

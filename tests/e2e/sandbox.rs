@@ -1,0 +1,157 @@
+//! Hostile and broken modules: each is contained, and the other policies still apply.
+
+use crate::support::*;
+use perk_host::manifest;
+use perk_host::registry::{Campaign, LoadedPolicy};
+use perk_host::runtime::{FailureKind, LoadError};
+use perk_host::{evaluate, Situation};
+use perk_sdk::{Customer, Purchase};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// A campaign of the std `points` policy plus the hostile fixture in `mode`.
+fn campaign_with_hostile(mode: &str) -> Campaign {
+    let rt = runtime();
+    let src = "[campaign]\nname = \"H\"\ncurrency = \"RUB\"\n[[policy]]\nid = \"points\"\nmodule = \"points\"\n[policy.config]\nunit = 100\npoints_per_unit = 1\n";
+    let mut campaign = Campaign::from_manifest(manifest::parse(src, "perk.toml".as_ref()).unwrap(), &rt, &build_options()).unwrap();
+    let module = rt.load(hostile_component()).unwrap();
+    let mut spec = campaign.policies[0].spec.clone();
+    spec.id = "hostile".into();
+    spec.config = format!(r#"{{"mode":"{mode}"}}"#);
+    campaign.policies.push(LoadedPolicy { spec, module });
+    campaign
+}
+
+fn eval(campaign: &Campaign) -> perk_host::Evaluation {
+    let purchase = Purchase { id: "p1".into(), customer_id: "c1".into(), currency: "RUB".into(), total: 4500, ..Default::default() };
+    let customer = Customer::new("c1");
+    let states = BTreeMap::new();
+    evaluate::purchase(campaign, &purchase, Situation { now: 0, customer: &customer, states: &states, variant: None })
+}
+
+#[test]
+fn misbehaving_policies_lose_only_their_own_rewards() {
+    let cases = [
+        ("loop", FailureKind::Timeout, "ran out of fuel"),
+        ("hog", FailureKind::MemoryLimit, "the limit is 16384 KiB"),
+        ("panic", FailureKind::Panic, "the espresso machine exploded"),
+        ("error", FailureKind::PolicyError, "refusing on purpose"),
+        ("negative", FailureKind::InvalidOutput, "order discount is negative (-500)"),
+        ("flood", FailureKind::InvalidOutput, "1000 rewards; at most 64"),
+    ];
+    for (mode, kind, message) in cases {
+        let campaign = campaign_with_hostile(mode);
+        let started = Instant::now();
+        let e = eval(&campaign);
+        let took = started.elapsed();
+        assert_eq!(e.failures.len(), 1, "{mode}: {:?}", e.failures);
+        let f = &e.failures[0];
+        assert_eq!((f.policy.as_str(), f.failure.kind), ("hostile", kind), "{mode}");
+        assert!(f.failure.message.contains(message), "{mode}: `{}` lacks `{message}`", f.failure.message);
+        assert_eq!(e.combined.totals.points, 45, "{mode}: the points policy still applies");
+        // Not a benchmark: a generous bound that only an uncontained module would miss.
+        assert!(took.as_secs() < 10, "{mode} took {took:?}");
+        eprintln!("{mode}: contained in {took:?}");
+    }
+}
+
+#[test]
+fn a_misbehaving_policy_does_not_poison_the_next_evaluation() {
+    let campaign = campaign_with_hostile("panic");
+    for _ in 0..3 {
+        let e = eval(&campaign);
+        assert_eq!(e.failures[0].failure.kind, FailureKind::Panic);
+        assert_eq!(e.combined.totals.points, 45);
+    }
+}
+
+#[test]
+fn garbage_bytes_are_refused_with_a_reason() {
+    let rt = runtime();
+    let cases: [(&[u8], &str); 3] = [
+        (b"MZ\x90\x00 this is not wasm", "does not start with the wasm header"),
+        (b"\0asm\x01\x00\x00\x00\xff\xff\xff", "not a WebAssembly component or module"),
+        (b"\0asm\x0d\x00\x01\x00\x07", "invalid component"),
+    ];
+    for (bytes, want) in cases {
+        let err = rt.load(bytes).err().expect("refused").to_string();
+        assert!(err.contains(want), "want `{want}` in `{err}`");
+    }
+    let empty = rt.load(b"").err().expect("refused").to_string();
+    assert!(empty.contains("wasm header"), "{empty}");
+}
+
+#[test]
+fn a_component_importing_anything_else_is_refused() {
+    let wat = r#"(component
+        (import "wasi:filesystem/preopens@0.2.0" (instance))
+        (import "fetch" (func (param "url" string)))
+    )"#;
+    let bytes = wat::parse_str(wat).unwrap();
+    let err = runtime().load(&bytes).err().expect("refused");
+    assert!(matches!(err, LoadError::ForbiddenImports(_)), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("`wasi:filesystem/preopens@0.2.0`, `fetch`"), "{msg}");
+    assert!(msg.contains("may import only `log`"), "{msg}");
+}
+
+#[test]
+fn a_policy_built_for_wasi_is_refused_at_load() {
+    let _guard = cargo_lock();
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
+        .arg(root().join("tests/fixtures/hostile/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(guest_target_dir())
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "wasip2 build: {}", stderr(&out));
+    let bytes = std::fs::read(guest_target_dir().join("wasm32-wasip2/release/hostile.wasm")).unwrap();
+    let err = runtime().load(&bytes).err().expect("a WASI component is refused");
+    assert!(matches!(err, LoadError::ForbiddenImports(_)), "{err}");
+    assert!(err.to_string().contains("wasi:"), "{err}");
+}
+
+#[test]
+fn a_core_module_with_wasi_imports_is_refused() {
+    let wat = r#"(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))))"#;
+    let err = runtime().load(&wat::parse_str(wat).unwrap()).err().expect("refused");
+    assert!(err.to_string().contains("`wasi_snapshot_preview1::fd_write`"), "{err}");
+}
+
+#[test]
+fn oversized_modules_are_refused_before_compiling() {
+    let big = vec![0u8; perk_host::Limits::default().module_size + 1];
+    let err = runtime().load(&big).err().unwrap();
+    assert!(matches!(err, LoadError::TooLarge { .. }), "{err}");
+}
+
+#[test]
+fn compiled_modules_are_cached_on_disk_by_content_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = perk_host::stdlib::get("points").unwrap();
+    let first = perk_host::Runtime::new(perk_host::Limits::default(), Some(dir.path().to_path_buf())).unwrap().load(bytes).unwrap();
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(entries[0].starts_with(first.hash().trim_start_matches("sha256:")), "{entries:?}");
+    // A new runtime (a restart) loads the cached code and behaves the same.
+    let again = perk_host::Runtime::new(perk_host::Limits::default(), Some(dir.path().to_path_buf())).unwrap().load(bytes).unwrap();
+    assert_eq!(again.describe(), first.describe());
+    // A corrupt entry is ignored and recompiled, not trusted.
+    std::fs::write(dir.path().join(&entries[0]), b"garbage").unwrap();
+    let third = perk_host::Runtime::new(perk_host::Limits::default(), Some(dir.path().to_path_buf())).unwrap().load(bytes).unwrap();
+    assert_eq!(third.hash(), first.hash());
+}
+
+#[test]
+fn oversized_inputs_are_refused_per_policy() {
+    let campaign = campaign_with_hostile("fine");
+    let mut purchase = Purchase { id: "p1".into(), customer_id: "c1".into(), currency: "RUB".into(), total: 100, ..Default::default() };
+    purchase.attributes.push(("blob".into(), "x".repeat(200 << 10)));
+    let customer = Customer::new("c1");
+    let states = BTreeMap::new();
+    let e = evaluate::purchase(&campaign, &purchase, Situation { now: 0, customer: &customer, states: &states, variant: None });
+    assert_eq!(e.failures.len(), 2);
+    assert!(e.failures.iter().all(|f| f.failure.kind == FailureKind::InputTooLarge));
+}
