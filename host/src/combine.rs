@@ -38,14 +38,22 @@ pub struct Rules<'a> {
     pub point_value: i64,
 }
 
+/// Which policy, module version and variant a reward comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Applied {
+pub struct Origin {
     pub policy: String,
+    /// `sha256:…` of the module.
     pub version: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    #[serde(flatten)]
+    pub origin: Origin,
     pub reward: Reward,
     pub reason: String,
     /// Money this reward is worth to the customer, after caps (minor units).
@@ -57,12 +65,8 @@ pub struct Applied {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Suppressed {
-    pub policy: String,
-    pub version: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
+    #[serde(flatten)]
+    pub origin: Origin,
     pub reward: Reward,
     pub reason: String,
     /// Why it does not apply.
@@ -70,6 +74,20 @@ pub struct Suppressed {
     /// The policy that won over it, if one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+}
+
+impl Candidate {
+    fn origin(&self) -> Origin {
+        Origin { policy: self.policy.clone(), version: self.version.clone(), variant: self.variant.clone(), group: self.group.clone() }
+    }
+
+    fn applied(&self, g: &Granted, value: Money, capped: Option<String>) -> Applied {
+        Applied { origin: self.origin(), reward: g.reward.clone(), reason: g.reason.clone(), value, capped }
+    }
+
+    fn suppressed(&self, g: &Granted, why: impl Into<String>, by: Option<&str>) -> Suppressed {
+        Suppressed { origin: self.origin(), reward: g.reward.clone(), reason: g.reason.clone(), why: why.into(), by: by.map(str::to_string) }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -193,101 +211,77 @@ pub fn combine(candidates: &[Candidate], purchase: &Purchase, rules: &Rules) -> 
     let mut line_discounted: HashMap<&str, Money> = HashMap::new();
     let mut shipping_free_by: Option<&str> = None;
     let mut tier_by: Option<&str> = None;
-    let mut cashback_candidates: Vec<(usize, &Granted)> = Vec::new();
+    let mut cashback: Vec<(&Candidate, &Granted, Money)> = Vec::new();
 
     for &i in &rank {
         let c = &candidates[i];
         for g in &c.rewards {
-            let suppress = |why: String, by: Option<String>| Suppressed {
-                policy: c.policy.clone(),
-                version: c.version.clone(),
-                variant: c.variant.clone(),
-                group: c.group.clone(),
-                reward: g.reward.clone(),
-                reason: g.reason.clone(),
-                why,
-                by,
-            };
             if let Some((why, by)) = out.get(&i) {
-                result.suppressed.push(suppress(why.clone(), by.clone()));
+                result.suppressed.push(c.suppressed(g, why.as_str(), by.as_deref()));
                 continue;
             }
-            let apply = |value: Money, capped: Option<String>| Applied {
-                policy: c.policy.clone(),
-                version: c.version.clone(),
-                variant: c.variant.clone(),
-                group: c.group.clone(),
-                reward: g.reward.clone(),
-                reason: g.reason.clone(),
-                value,
-                capped,
-            };
             let full = value(&g.reward, purchase, rules.point_value);
             match &g.reward {
                 Reward::OrderDiscount { .. } | Reward::PercentDiscount { .. } | Reward::ItemDiscount { .. } => {
-                    let mut room = discount_left;
-                    if let Reward::ItemDiscount { sku, .. } = &g.reward {
+                    let (mut room, mut requested) = (discount_left, full);
+                    if let Reward::ItemDiscount { sku, amount } = &g.reward {
                         let line = line_total(purchase, sku);
                         if line == 0 {
-                            result.suppressed.push(suppress(format!("no item `{sku}` in this purchase"), None));
+                            result.suppressed.push(c.suppressed(g, format!("no item `{sku}` in this purchase"), None));
                             continue;
                         }
                         room = room.min(line - line_discounted.get(sku.as_str()).copied().unwrap_or(0));
+                        requested = *amount;
                     }
                     let take = full.min(room);
                     if take <= 0 && full > 0 {
-                        result.suppressed.push(suppress("the order is already fully discounted".into(), None));
+                        result.suppressed.push(c.suppressed(g, "the order is already fully discounted", None));
                         continue;
                     }
-                    let requested = match &g.reward {
-                        Reward::ItemDiscount { amount, .. } => *amount,
-                        _ => full,
-                    };
-                    let capped = (take < requested).then(|| {
-                        format!("cut from {requested} to {take}: discounts never exceed the goods total or the line")
-                    });
+                    let capped = (take < requested)
+                        .then(|| format!("cut from {requested} to {take}: discounts never exceed the goods total or the line"));
                     discount_left -= take;
                     if let Reward::ItemDiscount { sku, .. } = &g.reward {
                         *line_discounted.entry(sku.as_str()).or_default() += take;
                     }
                     result.totals.discount += take;
-                    result.applied.push(apply(take, capped));
+                    result.applied.push(c.applied(g, take, capped));
                 }
                 Reward::FreeShipping => {
                     if let Some(by) = shipping_free_by {
-                        result.suppressed.push(suppress("shipping is already free".into(), Some(by.to_string())));
+                        result.suppressed.push(c.suppressed(g, "shipping is already free", Some(by)));
                         continue;
                     }
                     shipping_free_by = Some(&c.policy);
                     result.totals.free_shipping = true;
-                    result.applied.push(apply(full, None));
+                    result.applied.push(c.applied(g, full, None));
                 }
                 Reward::SetTier { tier } => {
                     if let Some(by) = tier_by {
-                        result.suppressed.push(suppress(format!("the tier is already set by `{by}`"), Some(by.to_string())));
+                        result.suppressed.push(c.suppressed(g, format!("the tier is already set by `{by}`"), Some(by)));
                         continue;
                     }
                     tier_by = Some(&c.policy);
                     result.totals.tier = Some(tier.clone());
-                    result.applied.push(apply(0, None));
+                    result.applied.push(c.applied(g, 0, None));
                 }
                 // Cashback is capped by what the customer pays, known once discounts are in.
-                Reward::Cashback { .. } => cashback_candidates.push((i, g)),
+                Reward::Cashback { amount } => cashback.push((c, g, *amount)),
                 Reward::Points { amount } => {
                     result.totals.points += amount;
-                    result.applied.push(apply(full, None));
+                    result.applied.push(c.applied(g, full, None));
                 }
                 Reward::Coupon(coupon) => {
                     result.totals.coupons.push(coupon.clone());
-                    result.applied.push(apply(full, None));
+                    result.applied.push(c.applied(g, full, None));
                 }
                 Reward::Badge { name } => {
                     result.totals.badges.push(name.clone());
-                    result.applied.push(apply(0, None));
+                    result.applied.push(c.applied(g, 0, None));
                 }
                 Reward::Perk { name } => {
                     result.totals.perks.push(name.clone());
-                    result.applied.push(apply(0, None));
+                    result.applied.push(c.applied(g, 0, None));
                 }
             }
         }
@@ -296,30 +290,16 @@ pub fn combine(candidates: &[Candidate], purchase: &Purchase, rules: &Rules) -> 
     let shipping = if result.totals.free_shipping { 0 } else { purchase.shipping.max(0) };
     result.totals.payable = (purchase.total.max(0) - result.totals.discount + shipping).max(0);
     let mut cashback_left = result.totals.payable;
-    for (i, g) in cashback_candidates {
-        let c = &candidates[i];
-        let Reward::Cashback { amount } = g.reward else { unreachable!("only cashback is deferred") };
+    for (c, g, amount) in cashback {
         let take = amount.min(cashback_left);
-        let common = |why_or_cap: Option<String>| (c.policy.clone(), c.version.clone(), c.variant.clone(), c.group.clone(), why_or_cap);
         if take <= 0 && amount > 0 {
-            let (policy, version, variant, group, _) = common(None);
-            result.suppressed.push(Suppressed {
-                policy,
-                version,
-                variant,
-                group,
-                reward: g.reward.clone(),
-                reason: g.reason.clone(),
-                why: "cashback never exceeds what the customer pays".into(),
-                by: None,
-            });
+            result.suppressed.push(c.suppressed(g, "cashback never exceeds what the customer pays", None));
             continue;
         }
         cashback_left -= take;
         result.totals.cashback += take;
         let capped = (take < amount).then(|| format!("cut from {amount} to {take}: cashback never exceeds what the customer pays"));
-        let (policy, version, variant, group, capped) = common(capped);
-        result.applied.push(Applied { policy, version, variant, group, reward: g.reward.clone(), reason: g.reason.clone(), value: take, capped });
+        result.applied.push(c.applied(g, take, capped));
     }
     result
 }
@@ -363,8 +343,8 @@ mod tests {
             .collect();
         let groups: BTreeMap<String, GroupMode> = groups.iter().map(|(g, m)| (g.to_string(), *m)).collect();
         let c = combine(&candidates, &purchase, &Rules { groups: &groups, point_value: 1 });
-        let applied = c.applied.iter().map(|a| format!("{}:{}", a.policy, a.value)).collect();
-        let suppressed = c.suppressed.iter().map(|s| format!("{}<{}", s.policy, s.by.as_deref().unwrap_or("cap"))).collect();
+        let applied = c.applied.iter().map(|a| format!("{}:{}", a.origin.policy, a.value)).collect();
+        let suppressed = c.suppressed.iter().map(|s| format!("{}<{}", s.origin.policy, s.by.as_deref().unwrap_or("cap"))).collect();
         (applied, suppressed, c.totals)
     }
 

@@ -127,3 +127,22 @@ fn policies_lists_the_standard_library() {
         assert!(stdout(&out).lines().any(|l| l.starts_with(name)), "{name} missing: {}", stdout(&out));
     }
 }
+
+#[test]
+fn eval_takes_policy_state_with_the_customer_and_shows_the_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = root().join("tests/fixtures/hostile");
+    let manifest = format!(
+        "[campaign]\nname = \"S\"\ncurrency = \"RUB\"\n\n[[policy]]\nid = \"mem\"\nmodule = {:?}\n[policy.config]\nmode = \"remember\"\n",
+        fixture.display().to_string()
+    );
+    std::fs::write(dir.path().join("perk.toml"), manifest).unwrap();
+    std::fs::write(dir.path().join("p.json"), r#"{"id":"o1","customer_id":"c1","total":900}"#).unwrap();
+    std::fs::write(dir.path().join("c.json"), r#"{"id":"c1","state":{"mem":{"purchases":4,"last_total":1}}}"#).unwrap();
+    let _guard = cargo_lock();
+    let out = perk_in(dir.path(), &["eval", ".", "--purchase", "p.json", "--customer", "c.json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["totals"]["points"], 5);
+    assert_eq!(v["state"]["mem"], serde_json::json!({"purchases": 5, "last_total": 900}));
+}

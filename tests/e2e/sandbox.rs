@@ -155,3 +155,19 @@ fn oversized_inputs_are_refused_per_policy() {
     assert_eq!(e.failures.len(), 2);
     assert!(e.failures.iter().all(|f| f.failure.kind == FailureKind::InputTooLarge));
 }
+
+#[test]
+fn state_round_trips_through_the_host() {
+    let campaign = campaign_with_hostile("remember");
+    let purchase = Purchase { id: "p1".into(), customer_id: "c1".into(), currency: "RUB".into(), total: 700, ..Default::default() };
+    let customer = Customer::new("c1");
+    let mut states = BTreeMap::new();
+    let mut earned = Vec::new();
+    for _ in 0..3 {
+        let e = evaluate::purchase(&campaign, &purchase, Situation { now: 0, customer: &customer, states: &states, variant: None });
+        earned.push(e.combined.applied.iter().find(|a| a.origin.policy == "hostile").map(|a| a.value).unwrap());
+        states = e.states;
+    }
+    assert_eq!(earned, [1, 2, 3]);
+    assert_eq!(states["hostile"], br#"{"purchases":3,"last_total":700}"#);
+}
