@@ -60,9 +60,9 @@ serde = {{ version = "1", features = ["derive"] }}
     std::fs::write(dir.join("Cargo.toml"), cargo_toml)?;
     std::fs::write(dir.join("src/lib.rs"), lib_rs)?;
     std::fs::write(dir.join(".gitignore"), "/target\n")?;
+    let module = if dir.is_absolute() { dir.display().to_string() } else { format!("./{}", dir.display()) };
     let manifest_snippet = format!(
-        "[[policy]]\nid = \"{package}\"\nmodule = \"./{}\"   # relative to perk.toml\n[policy.config]\nmin_total = 10000\nbonus_points = 50\n",
-        dir.display()
+        "[[policy]]\nid = \"{package}\"\nmodule = \"{module}\"   # a path relative to perk.toml\n[policy.config]\nmin_total = 10000\nbonus_points = 50\n"
     );
     Ok(Scaffolded { dir: dir.to_path_buf(), package, manifest_snippet })
 }

@@ -53,11 +53,16 @@ fn purchase_from_stdin_and_bad_input_gets_a_precise_error() {
     assert!(stderr(&out).contains("`items[0].unit_price`: invalid type: floating point `2.5`, expected i64"), "{}", stderr(&out));
 }
 
+/// A campaign directory holding `perk.toml` with a `[campaign]` head and `policies`.
+fn campaign_dir(policies: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("perk.toml"), format!("[campaign]\nname = \"T\"\ncurrency = \"RUB\"\n\n{policies}")).unwrap();
+    dir
+}
+
 #[test]
 fn check_names_file_line_and_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = "[campaign]\nname = \"T\"\ncurrency = \"RUB\"\n\n[[policy]]\nid = \"p\"\nmodule = \"pointz\"\n";
-    std::fs::write(dir.path().join("perk.toml"), manifest).unwrap();
+    let dir = campaign_dir("[[policy]]\nid = \"p\"\nmodule = \"pointz\"\n");
     let out = perk(&["check", dir.path().to_str().unwrap()]);
     assert!(!out.status.success());
     let err = stderr(&out);
@@ -67,9 +72,7 @@ fn check_names_file_line_and_key() {
 
 #[test]
 fn check_reports_a_config_the_policy_rejects_at_its_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let manifest = "[campaign]\nname = \"T\"\ncurrency = \"RUB\"\n\n[[policy]]\nid = \"p\"\nmodule = \"points\"\n[policy.config]\nunit = 0\npoints_per_unit = 1\n";
-    std::fs::write(dir.path().join("perk.toml"), manifest).unwrap();
+    let dir = campaign_dir("[[policy]]\nid = \"p\"\nmodule = \"points\"\n[policy.config]\nunit = 0\npoints_per_unit = 1\n");
     let out = perk(&["check", dir.path().to_str().unwrap()]);
     assert!(!out.status.success());
     let err = stderr(&out);
@@ -130,13 +133,8 @@ fn policies_lists_the_standard_library() {
 
 #[test]
 fn eval_takes_policy_state_with_the_customer_and_shows_the_new_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = root().join("tests/fixtures/hostile");
-    let manifest = format!(
-        "[campaign]\nname = \"S\"\ncurrency = \"RUB\"\n\n[[policy]]\nid = \"mem\"\nmodule = {:?}\n[policy.config]\nmode = \"remember\"\n",
-        fixture.display().to_string()
-    );
-    std::fs::write(dir.path().join("perk.toml"), manifest).unwrap();
+    let fixture = root().join("tests/fixtures/hostile").display().to_string();
+    let dir = campaign_dir(&format!("[[policy]]\nid = \"mem\"\nmodule = {fixture:?}\n[policy.config]\nmode = \"remember\"\n"));
     std::fs::write(dir.path().join("p.json"), r#"{"id":"o1","customer_id":"c1","total":900}"#).unwrap();
     std::fs::write(dir.path().join("c.json"), r#"{"id":"c1","state":{"mem":{"purchases":4,"last_total":1}}}"#).unwrap();
     let _guard = cargo_lock();
