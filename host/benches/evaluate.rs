@@ -7,14 +7,15 @@
 //! - `native`: the policy function with its config parsed once (the floor);
 //! - `native+config`: the same, parsing the JSON config per call as the guest does;
 //! - `fresh`: `PolicyModule::on_purchase`: a new Store and instance, lowering the inputs,
-//!   the guest's config parse and logic, lifting and checking the outcome.
+//!   the guest's config parse and logic, lifting and checking the outcome;
+//! - `pooled`: the same on a warm instance (config parsed once per instance).
 //!
 //! And a whole purchase through `evaluate::purchase` for the 3-policy coffee-shop set.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use perk_host::manifest;
 use perk_host::runtime::CallContext;
-use perk_host::{evaluate, BuildOptions, Campaign, Limits, Runtime, Situation};
+use perk_host::{evaluate, BuildOptions, Campaign, Isolation, Limits, Runtime, Situation};
 use perk_sdk::testing::config_json;
 use perk_sdk::{Context, Customer, LineItem, Policy, Purchase};
 use std::collections::BTreeMap;
@@ -51,7 +52,10 @@ fn one<P: Policy>(c: &mut Criterion, rt: &Runtime, name: &str, config_toml: &str
     let ctx = Context { now: 0, policy_id: name.into(), variant: None, state: Vec::new() };
     let call = CallContext { now: 0, policy_id: name, variant: None, config: &config, state: &[] };
     // Same answer both ways, or the comparison means nothing.
-    assert_eq!(module.on_purchase(&p, &cu, &call).unwrap().outcome, P::on_purchase(&parsed, &p, &cu, &ctx).unwrap());
+    let native = P::on_purchase(&parsed, &p, &cu, &ctx).unwrap();
+    for isolation in [Isolation::Fresh, Isolation::Pooled] {
+        assert_eq!(module.on_purchase(&p, &cu, &call, isolation).unwrap().outcome, native);
+    }
 
     let mut g = c.benchmark_group(name);
     g.bench_function("native", |b| b.iter(|| P::on_purchase(black_box(&parsed), black_box(&p), black_box(&cu), black_box(&ctx))));
@@ -61,7 +65,9 @@ fn one<P: Policy>(c: &mut Criterion, rt: &Runtime, name: &str, config_toml: &str
             P::on_purchase(&cfg, black_box(&p), black_box(&cu), black_box(&ctx))
         })
     });
-    g.bench_function("fresh", |b| b.iter(|| module.on_purchase(black_box(&p), black_box(&cu), black_box(&call)).unwrap()));
+    for (label, isolation) in [("fresh", Isolation::Fresh), ("pooled", Isolation::Pooled)] {
+        g.bench_function(label, |b| b.iter(|| module.on_purchase(black_box(&p), black_box(&cu), black_box(&call), isolation).unwrap()));
+    }
     g.finish();
 }
 
@@ -80,8 +86,11 @@ fn campaign(c: &mut Criterion) {
          [[policy]]\nid = \"punch\"\nmodule = \"punch-card\"\n[policy.config]\n{PUNCH}\n\
          [[policy]]\nid = \"tiers\"\nmodule = \"tiers\"\n[policy.config]\n{TIERS}\n"
     );
-    let m = manifest::parse(&src, "perk.toml".as_ref()).unwrap();
-    let campaign = Campaign::from_manifest(m, &rt, &BuildOptions::default()).unwrap();
+    let load = |isolation: &str| {
+        let src = src.replace("currency = \"RUB\"", &format!("currency = \"RUB\"\nisolation = \"{isolation}\""));
+        Campaign::from_manifest(manifest::parse(&src, "perk.toml".as_ref()).unwrap(), &rt, &BuildOptions::default()).unwrap()
+    };
+    let (fresh, pooled) = (load("fresh"), load("pooled"));
     let (p, cu, states) = (purchase(), customer(), BTreeMap::new());
     let sit = Situation { now: 0, customer: &cu, states: &states, variant: None };
 
@@ -97,7 +106,8 @@ fn campaign(c: &mut Criterion) {
             (a, b2, t)
         })
     });
-    g.bench_function("fresh, evaluate + combine", |b| b.iter(|| evaluate::purchase(&campaign, black_box(&p), sit)));
+    g.bench_function("fresh, evaluate + combine", |b| b.iter(|| evaluate::purchase(&fresh, black_box(&p), sit)));
+    g.bench_function("pooled, evaluate + combine", |b| b.iter(|| evaluate::purchase(&pooled, black_box(&p), sit)));
     g.finish();
 }
 

@@ -1,6 +1,7 @@
 //! A purchase (or event) against every active policy of a campaign, then combined.
 //!
-//! Each policy runs in its own fresh sandbox instance. A policy that traps, runs out of
+//! Each policy runs in its own sandbox instance (warm from a pool, or fresh, as its
+//! `isolation` says). A policy that traps, runs out of
 //! fuel or memory, panics, errors or answers outside the contract loses its rewards for
 //! this evaluation, and is reported; the other policies still apply.
 
@@ -121,7 +122,7 @@ fn inactive_reason(p: &LoadedPolicy, at: i64, channel: Option<&str>) -> Option<S
 /// Evaluates a purchase against the campaign.
 pub fn purchase(campaign: &Campaign, purchase: &Purchase, sit: Situation) -> Evaluation {
     run(campaign, &purchase.id, &purchase.customer_id, purchase, purchase.at, Some(&purchase.channel), sit, |p, ctx| {
-        p.module.on_purchase(purchase, sit.customer, ctx)
+        p.module.on_purchase(purchase, sit.customer, ctx, p.spec.isolation)
     })
 }
 
@@ -135,7 +136,7 @@ pub fn event(campaign: &Campaign, event: &Event, sit: Situation) -> Evaluation {
         currency: campaign.manifest.campaign.currency.clone(),
         ..Default::default()
     };
-    run(campaign, &event.id, &event.customer_id, &nothing, event.at, None, sit, |p, ctx| p.module.on_event(event, sit.customer, ctx))
+    run(campaign, &event.id, &event.customer_id, &nothing, event.at, None, sit, |p, ctx| p.module.on_event(event, sit.customer, ctx, p.spec.isolation))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -19,7 +19,7 @@ pub mod stdlib;
 pub use evaluate::{Evaluation, Situation};
 pub use manifest::{Manifest, ManifestError};
 pub use registry::{BuildOptions, Campaign};
-pub use runtime::{Limits, Runtime};
+pub use runtime::{Isolation, Limits, Runtime};
 
 /// The SDK this binary was built with, for `perk new policy`.
 pub fn sdk_path() -> std::path::PathBuf {

@@ -20,7 +20,7 @@
 //! points_per_unit = 1
 //! ```
 
-use crate::runtime::Limits;
+use crate::runtime::{Isolation, Limits};
 use crate::stdlib;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -49,6 +49,8 @@ pub struct Campaign {
     pub currency: String,
     /// What one point is worth in minor units, to compare points with money (`best` groups).
     pub point_value: i64,
+    /// How policies run unless a policy says otherwise.
+    pub isolation: Isolation,
 }
 
 /// How the policies of one group combine.
@@ -107,6 +109,8 @@ pub struct PolicySpec {
     pub ends: Option<i64>,
     /// Empty: every channel.
     pub channels: Vec<String>,
+    /// Warm pooled instances (default) or a fresh instance per call.
+    pub isolation: Isolation,
     /// `[policy.config]` as JSON, what the policy receives.
     pub config: String,
     /// Where the entry is, for errors found later (config rejected by the module).
@@ -193,6 +197,7 @@ struct RawCampaign {
     currency: Spanned<String>,
     #[serde(default)]
     point_value: Option<Spanned<i64>>,
+    isolation: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -203,6 +208,7 @@ struct RawLimits {
     module_kib: Option<Spanned<u64>>,
     input_kib: Option<Spanned<u64>>,
     max_rewards: Option<Spanned<u64>>,
+    recycle_after: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -226,6 +232,7 @@ struct RawPolicy {
     ends: Option<Spanned<toml::Value>>,
     #[serde(default)]
     channels: Vec<String>,
+    isolation: Option<Spanned<String>>,
     config: Option<Spanned<toml::Table>>,
 }
 
@@ -285,6 +292,7 @@ impl Checker<'_> {
 
     fn check(&mut self, raw: Raw) -> Manifest {
         let campaign = self.campaign(raw.campaign.into_inner());
+        let default_isolation = campaign.isolation;
         let limits = raw.limits.map(|l| self.limits(l.into_inner())).unwrap_or_default();
 
         let mut groups = BTreeMap::new();
@@ -313,7 +321,7 @@ impl Checker<'_> {
 
         let mut policies: Vec<PolicySpec> = Vec::new();
         for (i, p) in raw.policies.into_iter().enumerate() {
-            if let Some(spec) = self.policy(i, p, &groups) {
+            if let Some(spec) = self.policy(i, p, &groups, default_isolation) {
                 if policies.iter().any(|o| o.id == spec.id) {
                     let key = format!("policy[{i}].id");
                     self.problems.push(Problem {
@@ -345,7 +353,19 @@ impl Checker<'_> {
             Some(v) => v.into_inner(),
             None => 1,
         };
-        Campaign { name, currency, point_value }
+        let isolation = c.isolation.map_or(Isolation::Pooled, |i| self.isolation(i, "campaign.isolation"));
+        Campaign { name, currency, point_value, isolation }
+    }
+
+    fn isolation(&mut self, v: Spanned<String>, key: &str) -> Isolation {
+        match v.get_ref().as_str() {
+            "pooled" => Isolation::Pooled,
+            "fresh" => Isolation::Fresh,
+            other => {
+                self.problem(v.span(), key, format!("unknown isolation `{other}`; expected `pooled` or `fresh`"));
+                Isolation::Pooled
+            }
+        }
     }
 
     fn limits(&mut self, l: RawLimits) -> Limits {
@@ -377,10 +397,19 @@ impl Checker<'_> {
         if let Some(n) = positive(self, l.max_rewards, "max_rewards") {
             limits.max_rewards = n as usize;
         }
+        if let Some(n) = positive(self, l.recycle_after, "recycle_after") {
+            limits.recycle_after = n.min(u32::MAX as u64) as u32;
+        }
         limits
     }
 
-    fn policy(&mut self, i: usize, p: Spanned<RawPolicy>, groups: &BTreeMap<String, GroupMode>) -> Option<PolicySpec> {
+    fn policy(
+        &mut self,
+        i: usize,
+        p: Spanned<RawPolicy>,
+        groups: &BTreeMap<String, GroupMode>,
+        default_isolation: Isolation,
+    ) -> Option<PolicySpec> {
         let location = self.location(p.span());
         let p = p.into_inner();
         let key = |k: &str| format!("policy[{i}].{k}");
@@ -423,6 +452,8 @@ impl Checker<'_> {
             }
         }
 
+        let isolation = p.isolation.map_or(default_isolation, |v| self.isolation(v, &key("isolation")));
+
         let (config, config_location) = match p.config {
             Some(c) => {
                 let loc = self.location(c.span());
@@ -443,6 +474,7 @@ impl Checker<'_> {
             starts,
             ends,
             channels: p.channels,
+            isolation,
             config,
             location,
             config_location,
@@ -552,6 +584,7 @@ mod tests {
             ("[[policy]]\nid = \"p\"\nmodul = \"points\"\n", "perk.toml:7:1: unknown field `modul`"),
             ("[[group]]\nname = \"discounts\"\n[[policy]]\nid = \"p\"\nmodule = \"points\"\ngroup = \"discount\"\n", "did you mean `discounts`?"),
             ("[limits]\nfuel = 0\n", "limits.fuel: must be at least 1"),
+            ("[[policy]]\nid = \"p\"\nmodule = \"points\"\nisolation = \"shared\"\n", "policy[0].isolation: unknown isolation `shared`"),
         ];
         for (body, want) in cases {
             let got = errors(&format!("{HEAD}\n{body}"));

@@ -4,7 +4,7 @@
 
 use crate::guest_build;
 use crate::manifest::{self, Location, Manifest, ManifestError, ModuleRef, PolicySpec, Problem};
-use crate::runtime::{PolicyModule, Runtime};
+use crate::runtime::{Isolation, PolicyModule, Runtime};
 use crate::stdlib;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -88,6 +88,12 @@ impl Campaign {
             if let Err(f) = module.validate_config(&spec.config) {
                 problems.push(problem(&spec.config_location, "config", format!("config rejected by {}: {}", spec.module, f.message)));
                 continue;
+            }
+            if spec.isolation == Isolation::Pooled {
+                if let Err(message) = module.check_purity(&spec.id, &spec.config) {
+                    problems.push(problem(&spec.location, "isolation", format!("{} {message}", spec.module)));
+                    continue;
+                }
             }
             policies.push(LoadedPolicy { spec: spec.clone(), module });
         }

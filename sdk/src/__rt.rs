@@ -126,18 +126,52 @@ mod guest {
         }
     }
 
-    pub fn on_purchase<P: Policy>(p: w::Purchase, c: w::Customer, ctx: w::Context) -> Result<w::Outcome, String> {
+    /// Runs one export call in the per-call arena (see `arena.rs`).
+    pub fn call<R>(f: impl FnOnce() -> R) -> R {
         install_panic_hook();
-        let (ctx, config) = context(ctx);
-        let config = crate::parse_config::<P>(&config).map_err(|e| format!("config: {e}"))?;
-        P::on_purchase(&config, &purchase(p), &customer(c), &ctx).map(outcome).map_err(|e| e.to_string())
+        crate::arena::begin_call();
+        let r = f();
+        crate::arena::end_call();
+        r
+    }
+
+    /// The parsed config, kept for the instance's life and reparsed only when the JSON
+    /// differs from last time. Lives outside the arena.
+    struct ConfigCache(std::cell::UnsafeCell<Option<(String, Box<dyn std::any::Any>)>>);
+    // SAFETY: wasm32 guests are single-threaded.
+    unsafe impl Sync for ConfigCache {}
+    static CONFIG: ConfigCache = ConfigCache(std::cell::UnsafeCell::new(None));
+
+    fn with_config<P: Policy, R>(json: &str, f: impl FnOnce(&P::Config) -> Result<R, String>) -> Result<R, String> {
+        // SAFETY: single-threaded; the slot is only touched here, and `f` cannot reach it.
+        let slot = unsafe { &mut *CONFIG.0.get() };
+        let hit = matches!(slot, Some((j, c)) if j == json && c.is::<P::Config>());
+        if !hit {
+            let parsed = crate::arena::persistent(|| {
+                crate::parse_config::<P>(json).map(|c| (json.to_string(), Box::new(c) as Box<dyn std::any::Any>))
+            });
+            *slot = Some(parsed.map_err(|e| format!("config: {e}"))?);
+        }
+        let (_, config) = slot.as_ref().expect("filled above");
+        f(config.downcast_ref::<P::Config>().expect("type checked above"))
+    }
+
+    pub fn on_purchase<P: Policy>(p: w::Purchase, c: w::Customer, ctx: w::Context) -> Result<w::Outcome, String> {
+        call(|| {
+            let (ctx, config) = context(ctx);
+            with_config::<P, _>(&config, |config| {
+                P::on_purchase(config, &purchase(p), &customer(c), &ctx).map(outcome).map_err(|e| e.to_string())
+            })
+        })
     }
 
     pub fn on_event<P: Policy>(e: w::Event, c: w::Customer, ctx: w::Context) -> Result<w::Outcome, String> {
-        install_panic_hook();
-        let (ctx, config) = context(ctx);
-        let config = crate::parse_config::<P>(&config).map_err(|e| format!("config: {e}"))?;
-        P::on_event(&config, &event(e), &customer(c), &ctx).map(outcome).map_err(|e| e.to_string())
+        call(|| {
+            let (ctx, config) = context(ctx);
+            with_config::<P, _>(&config, |config| {
+                P::on_event(config, &event(e), &customer(c), &ctx).map(outcome).map_err(|e| e.to_string())
+            })
+        })
     }
 }
 
@@ -151,10 +185,10 @@ macro_rules! __export_policy {
             struct __PerkExport;
             impl $crate::__bindings::Guest for __PerkExport {
                 fn describe() -> ::std::string::String {
-                    $crate::__rt::describe(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"), $description)
+                    $crate::__rt::call(|| $crate::__rt::describe(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"), $description))
                 }
                 fn validate_config(config: ::std::string::String) -> ::std::result::Result<(), ::std::string::String> {
-                    $crate::__rt::validate_config::<$ty>(&config)
+                    $crate::__rt::call(|| $crate::__rt::validate_config::<$ty>(&config))
                 }
                 fn on_purchase(
                     p: $crate::__bindings::perk::policy::types::Purchase,

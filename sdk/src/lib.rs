@@ -34,12 +34,15 @@
 //! ```
 //!
 //! Rules a policy keeps (the host relies on them):
-//! - No clock but [`Context::now`], no randomness, no globals that outlive a call: the host
-//!   may run any call in a fresh instance or a reused one, and the result must not differ.
+//! - No clock but [`Context::now`], no randomness, no `static`s or thread-locals that
+//!   outlive a call: the host reuses warm instances, and a call must give what it would on a
+//!   fresh one (the host checks this at load and refuses a policy that differs). The SDK's
+//!   allocator rewinds the heap after every call, so nothing allocated in a call survives it.
 //! - Memory between purchases lives in the per-customer state ([`Context::state`],
 //!   [`Outcome::state`]), which the host stores with the rewards.
 //! - Money is integer minor units ([`Money`]); never floats.
 
+mod arena;
 mod model;
 mod outcome;
 pub mod log;
@@ -117,7 +120,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub trait Policy {
     /// The `[policy.config]` table of the manifest. Use `#[serde(deny_unknown_fields)]`
     /// so that a typo in a key is an error rather than a silent default.
-    type Config: DeserializeOwned;
+    type Config: DeserializeOwned + 'static;
 
     /// Checks a parsed config for what its types cannot say (`every` must be at least 1).
     /// The message should name the key.

@@ -3,6 +3,7 @@
 
 use crate::support::*;
 use perk_host::runtime::{CallContext, PolicyModule};
+use perk_host::Isolation;
 use perk_sdk::testing::config_json;
 use perk_sdk::{Context, Customer, LineItem, Outcome, Policy, Purchase};
 
@@ -32,17 +33,20 @@ fn check<P: Policy>(name: &str, config_toml: &str) {
     module.validate_config(&config).unwrap();
     let native_config = perk_sdk::parse_config::<P>(&config).unwrap();
     let mut compared = 0;
-    for p in purchases() {
-        for c in customers() {
-            let ctx = Context { now: 42, policy_id: name.into(), variant: None, state: Vec::new() };
-            let native: Outcome = P::on_purchase(&native_config, &p, &c, &ctx).unwrap();
-            let call = CallContext { now: 42, policy_id: name, variant: None, config: &config, state: &[] };
-            let wasm = module.on_purchase(&p, &c, &call).unwrap().outcome;
-            assert_eq!(wasm, native, "{name}: purchase {} customer {:?}", p.total, c.tier);
-            compared += 1;
+    // Fresh instances, then one warm instance serving every case in turn, twice.
+    for isolation in [Isolation::Fresh, Isolation::Pooled, Isolation::Pooled] {
+        for p in purchases() {
+            for c in customers() {
+                let ctx = Context { now: 42, policy_id: name.into(), variant: None, state: Vec::new() };
+                let native: Outcome = P::on_purchase(&native_config, &p, &c, &ctx).unwrap();
+                let call = CallContext { now: 42, policy_id: name, variant: None, config: &config, state: &[] };
+                let wasm = module.on_purchase(&p, &c, &call, isolation).unwrap().outcome;
+                assert_eq!(wasm, native, "{name} {isolation:?}: purchase {} customer {:?}", p.total, c.tier);
+                compared += 1;
+            }
         }
     }
-    assert_eq!(compared, 12);
+    assert_eq!(compared, 36);
 }
 
 #[test]

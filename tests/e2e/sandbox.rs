@@ -4,13 +4,19 @@ use crate::support::*;
 use perk_host::manifest;
 use perk_host::registry::{Campaign, LoadedPolicy};
 use perk_host::runtime::{FailureKind, LoadError};
-use perk_host::{evaluate, Situation};
+use perk_host::{evaluate, Isolation, Situation};
 use perk_sdk::{Customer, Purchase};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// A campaign of the std `points` policy plus the hostile fixture in `mode`.
+const BOTH: [Isolation; 2] = [Isolation::Fresh, Isolation::Pooled];
+
+/// A campaign of the std `points` policy plus the hostile fixture in `mode` (pooled).
 fn campaign_with_hostile(mode: &str) -> Campaign {
+    campaign_with_hostile_in(mode, Isolation::Pooled)
+}
+
+fn campaign_with_hostile_in(mode: &str, isolation: Isolation) -> Campaign {
     let rt = runtime();
     let src = "[campaign]\nname = \"H\"\ncurrency = \"RUB\"\n[[policy]]\nid = \"points\"\nmodule = \"points\"\n[policy.config]\nunit = 100\npoints_per_unit = 1\n";
     let mut campaign = Campaign::from_manifest(manifest::parse(src, "perk.toml".as_ref()).unwrap(), &rt, &build_options()).unwrap();
@@ -18,6 +24,7 @@ fn campaign_with_hostile(mode: &str) -> Campaign {
     let mut spec = campaign.policies[0].spec.clone();
     spec.id = "hostile".into();
     spec.config = format!(r#"{{"mode":"{mode}"}}"#);
+    spec.isolation = isolation;
     campaign.policies.push(LoadedPolicy { spec, module });
     campaign
 }
@@ -39,30 +46,62 @@ fn misbehaving_policies_lose_only_their_own_rewards() {
         ("negative", FailureKind::InvalidOutput, "order discount is negative (-500)"),
         ("flood", FailureKind::InvalidOutput, "1000 rewards; at most 64"),
     ];
-    for (mode, kind, message) in cases {
-        let campaign = campaign_with_hostile(mode);
-        let started = Instant::now();
-        let e = eval(&campaign);
-        let took = started.elapsed();
-        assert_eq!(e.failures.len(), 1, "{mode}: {:?}", e.failures);
-        let f = &e.failures[0];
-        assert_eq!((f.policy.as_str(), f.failure.kind), ("hostile", kind), "{mode}");
-        assert!(f.failure.message.contains(message), "{mode}: `{}` lacks `{message}`", f.failure.message);
-        assert_eq!(e.combined.totals.points, 45, "{mode}: the points policy still applies");
-        // Not a benchmark: a generous bound that only an uncontained module would miss.
-        assert!(took.as_secs() < 10, "{mode} took {took:?}");
-        eprintln!("{mode}: contained in {took:?}");
+    for isolation in BOTH {
+        for (mode, kind, message) in cases {
+            let campaign = campaign_with_hostile_in(mode, isolation);
+            // Twice: in pooled mode the second call meets whatever the first left behind.
+            for _ in 0..2 {
+                let started = Instant::now();
+                let e = eval(&campaign);
+                let took = started.elapsed();
+                assert_eq!(e.failures.len(), 1, "{mode} {isolation:?}: {:?}", e.failures);
+                let f = &e.failures[0];
+                assert_eq!((f.policy.as_str(), f.failure.kind), ("hostile", kind), "{mode} {isolation:?}");
+                assert!(f.failure.message.contains(message), "{mode}: `{}` lacks `{message}`", f.failure.message);
+                assert_eq!(e.combined.totals.points, 45, "{mode} {isolation:?}: the points policy still applies");
+                // Not a benchmark: a generous bound that only an uncontained module would miss.
+                assert!(took.as_secs() < 10, "{mode} took {took:?}");
+                eprintln!("{mode} {isolation:?}: contained in {took:?}");
+            }
+        }
     }
 }
 
 #[test]
 fn a_misbehaving_policy_does_not_poison_the_next_evaluation() {
-    let campaign = campaign_with_hostile("panic");
-    for _ in 0..3 {
-        let e = eval(&campaign);
-        assert_eq!(e.failures[0].failure.kind, FailureKind::Panic);
-        assert_eq!(e.combined.totals.points, 45);
+    for isolation in BOTH {
+        let campaign = campaign_with_hostile_in("panic", isolation);
+        for _ in 0..3 {
+            let e = eval(&campaign);
+            assert_eq!(e.failures[0].failure.kind, FailureKind::Panic);
+            assert_eq!(e.combined.totals.points, 45);
+        }
     }
+}
+
+fn hostile_manifest(mode: &str, isolation: &str) -> manifest::Manifest {
+    let fixture = root().join("tests/fixtures/hostile").display().to_string();
+    let src = format!(
+        "[campaign]\nname = \"H\"\ncurrency = \"RUB\"\n[[policy]]\nid = \"h\"\nmodule = {fixture:?}\nisolation = \"{isolation}\"\n[policy.config]\nmode = \"{mode}\"\n"
+    );
+    manifest::parse(&src, "perk.toml".as_ref()).unwrap()
+}
+
+#[test]
+fn the_purity_check_refuses_a_policy_that_counts_in_a_static() {
+    let _guard = cargo_lock();
+    let err = Campaign::from_manifest(hostile_manifest("counter", "pooled"), &runtime(), &build_options()).err().expect("refused");
+    let msg = err.to_string();
+    assert!(msg.contains("perk.toml:4:1: policy[0].isolation: policy `h`"), "{msg}");
+    assert!(msg.contains("answers differently on a reused instance than on a fresh one"), "{msg}");
+    assert!(msg.contains("isolation = \"fresh\""), "{msg}");
+    // The strict mode runs it, and there it cannot count: every call starts fresh.
+    let campaign = Campaign::from_manifest(hostile_manifest("counter", "fresh"), &runtime(), &build_options()).unwrap();
+    for _ in 0..3 {
+        assert_eq!(eval(&campaign).combined.totals.points, 1);
+    }
+    // Memory kept the right way, in state through the host, passes.
+    Campaign::from_manifest(hostile_manifest("remember", "pooled"), &runtime(), &build_options()).unwrap();
 }
 
 #[test]

@@ -71,6 +71,14 @@ pub struct GuestState {
 }
 
 impl GuestState {
+    /// Forgets the previous call (a reused instance starts clean).
+    fn reset(&mut self) {
+        self.memory_denied = None;
+        self.logs.clear();
+        self.dropped_logs = 0;
+        self.panic = None;
+    }
+
     fn new(limits: &Limits) -> Self {
         GuestState {
             memory_limit: limits.memory,
@@ -144,21 +152,44 @@ fn truncate(s: &mut String, max: usize) {
     }
 }
 
-/// Runs `f` on a fresh instance of `pre` under `limits`, and classifies what went wrong.
-pub(super) fn fresh<R>(
-    engine: &wasmtime::Engine,
-    pre: &PolicyPre<GuestState>,
-    limits: &Limits,
-    f: impl FnOnce(&Policy, &mut Store<GuestState>) -> wasmtime::Result<R>,
-) -> Result<(R, Vec<LogLine>), Failure> {
-    let mut store = Store::new(engine, GuestState::new(limits));
-    store.limiter(|s| s as &mut dyn ResourceLimiter);
-    store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
-    let result = pre.instantiate(&mut store).and_then(|instance| f(&instance, &mut store));
-    let logs = store.data_mut().take_logs();
-    match result {
-        Ok(r) => Ok((r, logs)),
-        Err(e) => Err(classify(e, store.data(), limits, logs)),
+/// An instance with its store: used once (fresh isolation) or kept warm in a pool.
+pub(super) struct Instance {
+    store: Store<GuestState>,
+    policy: Policy,
+    /// Calls served so far.
+    pub calls: u32,
+}
+
+impl Instance {
+    pub fn new(engine: &wasmtime::Engine, pre: &PolicyPre<GuestState>, limits: &Limits) -> Result<Self, Failure> {
+        let mut store = Store::new(engine, GuestState::new(limits));
+        store.limiter(|s| s as &mut dyn ResourceLimiter);
+        store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
+        match pre.instantiate(&mut store) {
+            Ok(policy) => Ok(Instance { store, policy, calls: 0 }),
+            Err(e) => {
+                let logs = store.data_mut().take_logs();
+                Err(classify(e, store.data(), limits, logs))
+            }
+        }
+    }
+
+    /// Runs `f` with a full fuel budget, and classifies what went wrong. After an `Err`
+    /// the instance must not be used again.
+    pub fn call<R>(
+        &mut self,
+        limits: &Limits,
+        f: impl FnOnce(&Policy, &mut Store<GuestState>) -> wasmtime::Result<R>,
+    ) -> Result<(R, Vec<LogLine>), Failure> {
+        self.store.data_mut().reset();
+        self.store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
+        let result = f(&self.policy, &mut self.store);
+        self.calls += 1;
+        let logs = self.store.data_mut().take_logs();
+        match result {
+            Ok(r) => Ok((r, logs)),
+            Err(e) => Err(classify(e, self.store.data(), limits, logs)),
+        }
     }
 }
 

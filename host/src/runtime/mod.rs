@@ -10,6 +10,7 @@ mod call;
 mod module;
 
 pub use call::{CallContext, Failure, FailureKind, LogLine};
+pub use module::Case;
 pub use module::{Describe, Evaluated, LoadError, PolicyModule};
 
 use anyhow::Result;
@@ -37,6 +38,21 @@ pub struct Limits {
     pub state_size: usize,
     /// Log lines kept per call (the rest are counted, not kept).
     pub log_lines: usize,
+    /// Calls a warm instance serves before it is replaced by a fresh one.
+    pub recycle_after: u32,
+}
+
+/// How a policy's calls are isolated from each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Isolation {
+    /// Warm instances reused across calls (the default). The SDK rewinds the guest heap
+    /// after every call and the host checks at load that a used instance answers as a
+    /// fresh one; an instance is replaced after a trap and after `recycle_after` calls.
+    Pooled,
+    /// A new instance for every call: the strict mode, for code you do not trust to keep
+    /// the rules. The reference semantics the pooled mode is checked against.
+    Fresh,
 }
 
 impl Default for Limits {
@@ -50,6 +66,7 @@ impl Default for Limits {
             output_text: 16 << 10,
             state_size: 64 << 10,
             log_lines: 32,
+            recycle_after: 10_000,
         }
     }
 }

@@ -1,11 +1,12 @@
 //! Loading a policy: bytes → checked, compiled (or cached) component → ready to instantiate.
 
 use super::bindings::PolicyPre;
-use super::call::{self, CallContext, Failure, FailureKind, GuestState, LogLine};
-use super::{content_hash, Runtime};
-use perk_sdk::{Customer, Event, Outcome, Purchase};
+use super::call::{self, CallContext, Failure, FailureKind, GuestState, Instance, LogLine};
+use super::{content_hash, Isolation, Runtime};
+use perk_sdk::{Customer, Event, LineItem, Outcome, Purchase};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
 use wasmtime::component::Component;
 
 /// Why a module was refused at load.
@@ -43,7 +44,8 @@ pub struct Describe {
     pub sdk: String,
 }
 
-/// A loaded policy version: compiled once, instantiated fresh for every evaluation.
+/// A loaded policy version: compiled once; its calls run on warm pooled instances or on a
+/// fresh instance each, as the caller asks.
 #[derive(Clone)]
 pub struct PolicyModule {
     runtime: Runtime,
@@ -51,7 +53,12 @@ pub struct PolicyModule {
     size: usize,
     describe: Describe,
     pre: PolicyPre<GuestState>,
+    /// Idle warm instances of this version. Dropped with the module (a reload).
+    pool: Arc<Mutex<Vec<Instance>>>,
 }
+
+/// Idle warm instances kept per module version; more in flight at once are dropped after use.
+const MAX_IDLE: usize = 16;
 
 /// What a successful call returns: the outcome and what the guest logged.
 #[derive(Clone, Debug)]
@@ -103,6 +110,7 @@ impl Runtime {
             size: bytes.len(),
             describe: Describe { name: String::new(), version: String::new(), description: String::new(), sdk: String::new() },
             pre,
+            pool: Arc::default(),
         };
         let (json, _) = module.fresh(|p, s| p.call_describe(s)).map_err(|f| LoadError::Describe(f.to_string()))?;
         module.describe = serde_json::from_str(&json).map_err(|e| LoadError::Describe(format!("answered `{json}`: {e}")))?;
@@ -173,7 +181,36 @@ impl PolicyModule {
         &self,
         f: impl FnOnce(&super::bindings::Policy, &mut wasmtime::Store<GuestState>) -> wasmtime::Result<R>,
     ) -> Result<(R, Vec<LogLine>), Failure> {
-        call::fresh(self.runtime.engine(), &self.pre, self.runtime.limits(), f)
+        self.new_instance()?.call(self.runtime.limits(), f)
+    }
+
+    fn new_instance(&self) -> Result<Instance, Failure> {
+        Instance::new(self.runtime.engine(), &self.pre, self.runtime.limits())
+    }
+
+    /// Runs `f` on a warm instance from the pool (or a new one), or on a fresh one. An
+    /// instance goes back to the pool only if it did not trap and has calls left.
+    fn with_instance<R>(&self, isolation: Isolation, f: impl FnOnce(&mut Instance) -> Result<R, Failure>) -> Result<R, Failure> {
+        let warm = match isolation {
+            Isolation::Pooled => self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop(),
+            Isolation::Fresh => None,
+        };
+        let mut instance = match warm {
+            Some(i) => i,
+            None => self.new_instance()?,
+        };
+        let result = f(&mut instance);
+        let healthy = match &result {
+            Ok(_) => true,
+            Err(f) => matches!(f.kind, FailureKind::PolicyError | FailureKind::InvalidOutput | FailureKind::InputTooLarge),
+        };
+        if isolation == Isolation::Pooled && healthy && instance.calls < self.runtime.limits().recycle_after {
+            let mut idle = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() < MAX_IDLE {
+                idle.push(instance);
+            }
+        }
+        result
     }
 
     /// Asks the policy whether it accepts this config (JSON); the error names the key.
@@ -186,18 +223,63 @@ impl PolicyModule {
         r.map_err(|message| Failure { kind: FailureKind::PolicyError, message, logs })
     }
 
-    pub fn on_purchase(&self, p: &Purchase, c: &Customer, ctx: &CallContext) -> Result<Evaluated, Failure> {
+    pub fn on_purchase(&self, p: &Purchase, c: &Customer, ctx: &CallContext, isolation: Isolation) -> Result<Evaluated, Failure> {
+        self.with_instance(isolation, |i| self.purchase_on(i, p, c, ctx))
+    }
+
+    pub fn on_event(&self, e: &Event, c: &Customer, ctx: &CallContext, isolation: Isolation) -> Result<Evaluated, Failure> {
+        self.with_instance(isolation, |i| self.event_on(i, e, c, ctx))
+    }
+
+    fn purchase_on(&self, inst: &mut Instance, p: &Purchase, c: &Customer, ctx: &CallContext) -> Result<Evaluated, Failure> {
         self.check_input(call::purchase_size(p) + call::customer_size(c) + call::context_size(ctx))?;
         let (wp, wc, wctx) = (call::purchase(p), call::customer(c), call::context(ctx));
-        let (r, logs) = self.fresh(|pol, s| pol.call_on_purchase(s, &wp, &wc, &wctx))?;
+        let (r, logs) = inst.call(self.runtime.limits(), |pol, s| pol.call_on_purchase(s, &wp, &wc, &wctx))?;
         self.finish(r, logs)
     }
 
-    pub fn on_event(&self, e: &Event, c: &Customer, ctx: &CallContext) -> Result<Evaluated, Failure> {
+    fn event_on(&self, inst: &mut Instance, e: &Event, c: &Customer, ctx: &CallContext) -> Result<Evaluated, Failure> {
         self.check_input(call::event_size(e) + call::customer_size(c) + call::context_size(ctx))?;
         let (we, wc, wctx) = (call::event(e), call::customer(c), call::context(ctx));
-        let (r, logs) = self.fresh(|pol, s| pol.call_on_event(s, &we, &wc, &wctx))?;
+        let (r, logs) = inst.call(self.runtime.limits(), |pol, s| pol.call_on_event(s, &we, &wc, &wctx))?;
         self.finish(r, logs)
+    }
+
+    fn run_case(&self, inst: &mut Instance, case: &Case, ctx: &CallContext) -> Result<Outcome, (FailureKind, String)> {
+        let r = match case {
+            Case::Purchase(p, c) => self.purchase_on(inst, p, c, ctx),
+            Case::Event(e, c) => self.event_on(inst, e, c, ctx),
+        };
+        r.map(|e| e.outcome).map_err(|f| (f.kind, f.message))
+    }
+
+    /// The purity check for pooled isolation: every probe case answers the same on a used
+    /// instance as on a fresh one, over two rounds. A policy that keeps anything between
+    /// calls (a counter in a `static`, a cache in a thread-local) fails it.
+    pub fn check_purity(&self, policy_id: &str, config: &str) -> Result<(), String> {
+        let cases = Case::probes();
+        let ctx = CallContext { now: PROBE_NOW, policy_id, variant: None, config, state: &[] };
+        let mut used = self.new_instance().map_err(|f| f.to_string())?;
+        for round in 1..=2 {
+            for (i, case) in cases.iter().enumerate() {
+                let fresh = self.run_case(&mut self.new_instance().map_err(|f| f.to_string())?, case, &ctx);
+                let reused = self.run_case(&mut used, case, &ctx);
+                if fresh != reused {
+                    return Err(format!(
+                        "answers differently on a reused instance than on a fresh one (probe {}, round {round}: fresh {}, reused {}); \
+                         keep per-customer memory in the state (ctx.state / Outcome::state), never in statics, \
+                         or set `isolation = \"fresh\"` for this policy",
+                        i + 1,
+                        show(&fresh),
+                        show(&reused)
+                    ));
+                }
+                if reused.as_ref().is_err_and(|(k, _)| !matches!(k, FailureKind::PolicyError | FailureKind::InvalidOutput)) {
+                    used = self.new_instance().map_err(|f| f.to_string())?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn check_input(&self, size: usize) -> Result<(), Failure> {
@@ -216,5 +298,68 @@ impl PolicyModule {
                 Err(message) => Err(Failure { kind: FailureKind::InvalidOutput, message, logs }),
             },
         }
+    }
+}
+
+/// 2026-03-02T12:30:00Z, the clock of the purity probes.
+const PROBE_NOW: i64 = 1_772_454_600_000;
+
+fn show(r: &Result<Outcome, (FailureKind, String)>) -> String {
+    match r {
+        Ok(o) => format!("{:?}", o.rewards.iter().map(|g| &g.reward).collect::<Vec<_>>()),
+        Err((kind, message)) => format!("{kind:?}: {message}"),
+    }
+}
+
+/// An input a policy is run on outside real traffic.
+#[derive(Clone, Debug)]
+pub enum Case {
+    Purchase(Purchase, Customer),
+    Event(Event, Customer),
+}
+
+impl Case {
+    /// Varied purchases and customers for the purity check: empty and large orders, new and
+    /// long-standing customers with tiers, channels, a partner, a coupon, an event.
+    pub fn probes() -> Vec<Case> {
+        let base = Purchase {
+            id: "probe-1".into(),
+            customer_id: "probe".into(),
+            at: PROBE_NOW,
+            currency: "XXX".into(),
+            channel: "store".into(),
+            ..Default::default()
+        };
+        let new = Customer::new("probe");
+        let mut silver = Customer::new("probe").with_tier("silver");
+        silver.purchases = 5;
+        silver.lifetime_spend = 20_000;
+        silver.first_purchase_at = Some(PROBE_NOW - 86_400_000 * 90);
+        silver.last_purchase_at = Some(PROBE_NOW - 86_400_000 * 3);
+        let mut gold = Customer::new("probe").with_tier("gold");
+        gold.purchases = 11;
+        gold.lifetime_spend = 999_000;
+        gold.birthday = Some("03-02".into());
+        gold.segments = vec!["regulars".into()];
+        let items = vec![LineItem::new("latte", "coffee", 2, 15_025), LineItem::new("croissant", "pastry", 1, 15_000)];
+        let small = Purchase { total: 45_050, items, ..base.clone() };
+        let big = Purchase {
+            id: "probe-2".into(),
+            total: 1_000_000,
+            shipping: 50_000,
+            channel: "online".into(),
+            partner: Some("airline".into()),
+            coupons: vec!["WELCOME".into()],
+            items: vec![LineItem::new("coat", "outerwear", 1, 1_000_000)],
+            ..base.clone()
+        };
+        let review = Event { id: "probe-e".into(), customer_id: "probe".into(), at: PROBE_NOW, kind: "review".into(), attributes: vec![] };
+        vec![
+            Case::Purchase(base, new.clone()),
+            Case::Purchase(small.clone(), silver.clone()),
+            Case::Purchase(big, gold),
+            Case::Purchase(small, new.clone()),
+            Case::Event(review, silver),
+        ]
     }
 }
