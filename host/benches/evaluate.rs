@@ -97,7 +97,21 @@ fn campaign(c: &mut Criterion) {
     let cfg = |t: &str| config_json(t).unwrap();
     let (c1, c2, c3) = (cfg(POINTS), cfg(PUNCH), cfg(TIERS));
     let ctx = Context::default();
+    let (p1, p2, p3) = (
+        perk_sdk::parse_config::<perk_policy_points::Points>(&c1).unwrap(),
+        perk_sdk::parse_config::<perk_policy_punch_card::PunchCard>(&c2).unwrap(),
+        perk_sdk::parse_config::<perk_policy_tiers::Tiers>(&c3).unwrap(),
+    );
     let mut g = c.benchmark_group("purchase, 3 policies");
+    g.bench_function("native", |b| {
+        b.iter(|| {
+            (
+                perk_policy_points::Points::on_purchase(&p1, black_box(&p), &cu, &ctx),
+                perk_policy_punch_card::PunchCard::on_purchase(&p2, black_box(&p), &cu, &ctx),
+                perk_policy_tiers::Tiers::on_purchase(&p3, black_box(&p), &cu, &ctx),
+            )
+        })
+    });
     g.bench_function("native+config", |b| {
         b.iter(|| {
             let a = perk_policy_points::Points::on_purchase(&perk_sdk::parse_config::<perk_policy_points::Points>(&c1).unwrap(), &p, &cu, &ctx);

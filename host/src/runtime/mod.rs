@@ -113,7 +113,7 @@ impl Runtime {
             .total_tables(POOL_INSTANCES * 2)
             .max_memory_size(limits.memory)
             .table_keep_resident(64 << 10)
-            .linear_memory_keep_resident(256 << 10);
+            .linear_memory_keep_resident(1 << 20);
         let mut cfg = Config::new();
         cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
             .memory_reservation(limits.memory as u64)
