@@ -19,15 +19,17 @@ impl<E: std::fmt::Display> IntoOutcome for std::result::Result<Outcome, E> {
     }
 }
 
-/// The JSON `describe` answers.
+/// The JSON `describe` answers (written out by hand: `serde_json::Value` would add its
+/// whole machinery to every guest).
 pub fn describe(name: &str, version: &str, description: &str) -> String {
-    serde_json::json!({
-        "name": name,
-        "version": version,
-        "description": description.trim(),
-        "sdk": env!("CARGO_PKG_VERSION"),
-    })
-    .to_string()
+    let s = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    format!(
+        r#"{{"name":{},"version":{},"description":{},"sdk":{}}}"#,
+        s(name),
+        s(version),
+        s(description.trim()),
+        s(env!("CARGO_PKG_VERSION"))
+    )
 }
 
 pub fn validate_config<P: Policy>(config: &str) -> Result<(), String> {
