@@ -43,6 +43,7 @@
 //! - Money is integer minor units ([`Money`]); never floats.
 
 mod arena;
+pub mod config;
 mod model;
 mod outcome;
 pub mod log;
@@ -65,6 +66,7 @@ pub mod __bindings {
     });
 }
 
+pub use config::{Percent, RewardSpec};
 pub use model::{Context, Customer, Event, LineItem, Money, Purchase, Timestamp};
 pub use outcome::{money, Coupon, Granted, Outcome, Progress, Reward, Unit};
 pub use perk_sdk_macros::policy;
@@ -154,8 +156,8 @@ pub fn parse_config<P: Policy>(json: &str) -> Result<P::Config> {
 /// Everything a policy file usually needs.
 pub mod prelude {
     pub use crate::{
-        money, Context, Coupon, Customer, Error, Event, Granted, LineItem, Money, Outcome, Policy, Progress,
-        Purchase, Result, Reward, Timestamp, Unit,
+        money, Context, Coupon, Customer, Error, Event, Granted, LineItem, Money, Outcome, Percent, Policy, Progress,
+        Purchase, Result, Reward, RewardSpec, Timestamp, Unit,
     };
     pub use serde::{Deserialize, Serialize};
 }

@@ -13,7 +13,14 @@ fn purchases() -> Vec<Purchase> {
         Purchase { total: 0, ..base.clone() },
         Purchase { total: 99, ..base.clone() },
         Purchase { total: 45_050, items: vec![LineItem::new("latte", "coffee", 1, 45_050)], ..base.clone() },
-        Purchase { total: 1_000_000, partner: Some("air".into()), coupons: vec!["WELCOME".into()], ..base },
+        Purchase {
+            total: 1_000_000,
+            shipping: 50_000,
+            partner: Some("air".into()),
+            coupons: vec!["WELCOME".into()],
+            items: vec![LineItem::new("coat", "outerwear", 1, 600_000), LineItem::new("novel", "books", 2, 200_000)],
+            ..base
+        },
     ]
 }
 
@@ -62,6 +69,28 @@ fn punch_card_wasm_matches_native() {
 #[test]
 fn tiers_wasm_matches_native() {
     check::<perk_policy_tiers::Tiers>("tiers", "levels = [{ name = \"silver\", min_spend = 10000 }, { name = \"gold\", min_spend = 1000000 }]");
+}
+
+#[test]
+fn cashback_wasm_matches_native() {
+    check::<perk_policy_cashback::Cashback>("cashback", "percent = 1\nby_category = { coffee = 5, books = 2.5 }\nby_partner = { air = 3 }\nmax_per_purchase = 20000");
+}
+
+#[test]
+fn welcome_wasm_matches_native() {
+    check::<perk_policy_welcome::Welcome>("welcome", "reward = { percent_off = 10 }\nmin_total = 100");
+}
+
+#[test]
+fn free_shipping_wasm_matches_native() {
+    check::<perk_policy_free_shipping::FreeShipping>("free-shipping", "min_total = 500000\nfirst_order = true\ntiers = [\"gold\"]");
+}
+
+#[test]
+fn spend_threshold_wasm_matches_native() {
+    let steps = "steps = [{ spend = 10000, reward = { points = 100 } }, { spend = 500000, reward = { discount = 5000 } }]";
+    check::<perk_policy_spend_threshold::SpendThreshold>("spend-threshold", steps);
+    check::<perk_policy_spend_threshold::SpendThreshold>("spend-threshold", &format!("period = \"month\"\n{steps}"));
 }
 
 #[test]

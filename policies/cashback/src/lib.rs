@@ -1,0 +1,134 @@
+//! `cashback`: money back as a percentage of the purchase, by category or partner, capped.
+
+use perk_sdk::prelude::*;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Rate for lines whose category has no rate of its own (and for purchases without lines).
+    #[serde(default)]
+    pub percent: Percent,
+    /// Rates by line category: `{ books = 3, coffee = 10 }`.
+    #[serde(default)]
+    pub by_category: BTreeMap<String, Percent>,
+    /// Rates for purchases made through a partner; they replace every other rate.
+    #[serde(default)]
+    pub by_partner: BTreeMap<String, Percent>,
+    /// At most this much cashback per purchase (minor units).
+    pub max_per_purchase: Option<Money>,
+}
+
+pub struct Cashback;
+
+/// Cashback as a percentage of what was bought: one rate, rates per category, or a
+/// partner's rate; optionally capped per purchase. Rounds down.
+#[perk_sdk::policy]
+impl Policy for Cashback {
+    type Config = Config;
+
+    fn validate(c: &Config) -> Result<()> {
+        if let Some(max) = c.max_per_purchase {
+            if max < 0 {
+                return Err(Error::msg(format!("`max_per_purchase`: must not be negative, got {max}")));
+            }
+        }
+        if c.percent == Percent::default() && c.by_category.is_empty() && c.by_partner.is_empty() {
+            return Err(Error::msg("`percent`: give a rate, `by_category` or `by_partner`"));
+        }
+        Ok(())
+    }
+
+    fn on_purchase(c: &Config, p: &Purchase, _customer: &Customer, _ctx: &Context) -> Result<Outcome> {
+        if let Some((partner, rate)) = p.partner.as_ref().and_then(|name| c.by_partner.get_key_value(name)) {
+            return Ok(give(c, rate.of(p.total), format!("{rate} cashback at partner {partner} on {}", money(p.total))));
+        }
+        if p.items.is_empty() {
+            return Ok(give(c, c.percent.of(p.total), format!("{} cashback on {}", c.percent, money(p.total))));
+        }
+        // Sum per rate, then round once per rate: splitting an order does not lose kopecks.
+        let mut by_rate: BTreeMap<Percent, (Money, Vec<&str>)> = BTreeMap::new();
+        for item in &p.items {
+            let rate = c.by_category.get(&item.category).copied().unwrap_or(c.percent);
+            let e = by_rate.entry(rate).or_default();
+            e.0 += item.subtotal();
+            if !e.1.contains(&item.category.as_str()) {
+                e.1.push(&item.category);
+            }
+        }
+        let amount: Money = by_rate.iter().map(|(rate, (base, _))| rate.of(*base)).sum();
+        let parts: Vec<String> = by_rate
+            .iter()
+            .rev()
+            .filter(|(rate, _)| rate.basis_points() > 0)
+            .map(|(rate, (base, cats))| format!("{rate} of {} ({})", money(*base), cats.join(", ")))
+            .collect();
+        Ok(give(c, amount, format!("cashback: {}", parts.join(" + "))))
+    }
+}
+
+fn give(c: &Config, amount: Money, reason: String) -> Outcome {
+    let capped = c.max_per_purchase.map_or(amount, |max| amount.min(max));
+    if capped <= 0 {
+        return Outcome::new();
+    }
+    let reason = if capped < amount { format!("{reason}, capped at {}", money(capped)) } else { reason };
+    Outcome::new().cashback(capped, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use perk_sdk::testing::Harness;
+
+    const CONFIG: &str = "percent = 1\nby_category = { coffee = 5, books = 2.5 }\nby_partner = { airline = 3 }\nmax_per_purchase = 100000";
+
+    fn cashback(config: &str, p: Purchase) -> (Money, String) {
+        let out = Harness::<Cashback>::new(config).purchase(p);
+        match out.rewards.first() {
+            Some(Granted { reward: Reward::Cashback { amount }, reason }) => (*amount, reason.clone()),
+            None => (0, String::new()),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rates_by_category_with_a_default() {
+        let p = Purchase::new("p", 30_000)
+            .with_item(LineItem::new("latte", "coffee", 2, 5_000))
+            .with_item(LineItem::new("novel", "books", 1, 10_000))
+            .with_item(LineItem::new("mug", "merch", 1, 10_000));
+        let (amount, reason) = cashback(CONFIG, p);
+        assert_eq!(amount, 500 + 250 + 100);
+        assert_eq!(reason, "cashback: 5% of 100.00 (coffee) + 2.5% of 100.00 (books) + 1% of 100.00 (merch)");
+    }
+
+    #[test]
+    fn rounds_down_once_per_rate() {
+        let p = Purchase::new("p", 198).with_item(LineItem::new("a", "coffee", 1, 99)).with_item(LineItem::new("b", "coffee", 1, 99));
+        assert_eq!(cashback(CONFIG, p).0, 9, "5% of 198 = 9.9 → 9, not 4 + 4");
+    }
+
+    #[test]
+    fn a_partner_rate_replaces_the_others() {
+        let p = Purchase::new("p", 50_000).with_partner("airline").with_item(LineItem::new("x", "coffee", 1, 50_000));
+        assert_eq!(cashback(CONFIG, p).0, 1_500);
+    }
+
+    #[test]
+    fn capped_per_purchase() {
+        let (amount, reason) = cashback(CONFIG, Purchase::new("p", 100_000_000));
+        assert_eq!(amount, 100_000);
+        assert!(reason.ends_with("capped at 1000.00"), "{reason}");
+    }
+
+    #[test]
+    fn config_errors_name_the_key() {
+        let err = Harness::<Cashback>::try_new("percent = 120").err().unwrap();
+        assert!(err.message().contains("`percent`") && err.message().contains("over 100"), "{err}");
+        let err = Harness::<Cashback>::try_new("max_per_purchase = 10").err().unwrap();
+        assert!(err.message().contains("`percent`: give a rate"), "{err}");
+        let err = Harness::<Cashback>::try_new("percent = 1\nby_category = { coffee = \"lots\" }").err().unwrap();
+        assert!(err.message().contains("`by_category.coffee`"), "{err}");
+    }
+}

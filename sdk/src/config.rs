@@ -1,0 +1,163 @@
+//! Building blocks for policy configs: percentages without floats, and "a reward" as a
+//! marketer writes it in `perk.toml`.
+
+use crate::{Money, Reward};
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use std::fmt;
+
+/// A percentage held as basis points (1 % = 100). Written in TOML as `5` or `2.5`
+/// (at most two decimals, between 0 and 100); never a float after parsing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Percent(u32);
+
+impl Percent {
+    pub const fn from_basis_points(bp: u32) -> Self {
+        Percent(bp)
+    }
+
+    pub fn basis_points(self) -> u32 {
+        self.0
+    }
+
+    /// This share of `amount`, rounded down.
+    pub fn of(self, amount: Money) -> Money {
+        ((amount as i128 * self.0 as i128) / 10_000) as Money
+    }
+}
+
+impl fmt::Display for Percent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 % 100 {
+            0 => write!(f, "{}%", self.0 / 100),
+            r if r % 10 == 0 => write!(f, "{}.{}%", self.0 / 100, r / 10),
+            r => write!(f, "{}.{r:02}%", self.0 / 100),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Percent;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a percentage from 0 to 100, such as 5 or 2.5")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Percent, E> {
+                if v > 100 {
+                    return Err(E::custom(format!("{v} is over 100 percent")));
+                }
+                Ok(Percent(v as u32 * 100))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Percent, E> {
+                if v < 0 {
+                    return Err(E::custom(format!("{v} is a negative percentage")));
+                }
+                self.visit_u64(v as u64)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Percent, E> {
+                let bp = v * 100.0;
+                if !(0.0..=10_000.0).contains(&bp) {
+                    return Err(E::custom(format!("{v} is not between 0 and 100 percent")));
+                }
+                if (bp - bp.round()).abs() > 1e-6 {
+                    return Err(E::custom(format!("{v} has more than two decimals")));
+                }
+                Ok(Percent(bp.round() as u32))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One reward, written in a config as a table with one key:
+/// `{ points = 100 }`, `{ discount = 5000 }`, `{ percent_off = 10 }`, `{ cashback = 2000 }`,
+/// `{ free_shipping = true }`, `{ badge = "early bird" }`, `{ perk = "lounge access" }`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum RewardSpec {
+    Points(i64),
+    /// Minor units off the order.
+    Discount(Money),
+    PercentOff(Percent),
+    Cashback(Money),
+    FreeShipping(bool),
+    Badge(String),
+    Perk(String),
+}
+
+impl RewardSpec {
+    /// Checks amounts; `key` names the config key in the message.
+    pub fn validate(&self, key: &str) -> crate::Result<()> {
+        let bad = match self {
+            RewardSpec::Points(n) if *n < 0 => Some("points must not be negative"),
+            RewardSpec::Discount(n) | RewardSpec::Cashback(n) if *n < 0 => Some("amount must not be negative"),
+            RewardSpec::FreeShipping(false) => Some("`free_shipping = false` gives nothing"),
+            RewardSpec::Badge(s) | RewardSpec::Perk(s) if s.trim().is_empty() => Some("name must not be empty"),
+            _ => None,
+        };
+        match bad {
+            Some(m) => Err(crate::Error::msg(format!("`{key}`: {m}"))),
+            None => Ok(()),
+        }
+    }
+
+    pub fn reward(&self) -> Reward {
+        match self {
+            RewardSpec::Points(amount) => Reward::Points { amount: *amount },
+            RewardSpec::Discount(amount) => Reward::OrderDiscount { amount: *amount },
+            RewardSpec::PercentOff(p) => Reward::PercentDiscount { basis_points: p.basis_points() },
+            RewardSpec::Cashback(amount) => Reward::Cashback { amount: *amount },
+            RewardSpec::FreeShipping(_) => Reward::FreeShipping,
+            RewardSpec::Badge(name) => Reward::Badge { name: name.clone() },
+            RewardSpec::Perk(name) => Reward::Perk { name: name.clone() },
+        }
+    }
+}
+
+impl fmt::Display for RewardSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RewardSpec::Points(n) => write!(f, "{n} points"),
+            RewardSpec::Discount(n) => write!(f, "{} off", crate::money(*n)),
+            RewardSpec::PercentOff(p) => write!(f, "{p} off"),
+            RewardSpec::Cashback(n) => write!(f, "{} cashback", crate::money(*n)),
+            RewardSpec::FreeShipping(_) => f.write_str("free shipping"),
+            RewardSpec::Badge(b) => write!(f, "the `{b}` badge"),
+            RewardSpec::Perk(p) => write!(f, "{p}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pct(json: &str) -> Result<Percent, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn percentages_parse_to_basis_points() {
+        assert_eq!(pct("5").unwrap().basis_points(), 500);
+        assert_eq!(pct("2.5").unwrap().basis_points(), 250);
+        assert_eq!(pct("0.1").unwrap().basis_points(), 10);
+        assert_eq!(pct("100").unwrap().basis_points(), 10_000);
+        assert!(pct("101").unwrap_err().contains("over 100"));
+        assert!(pct("-1").unwrap_err().contains("negative"));
+        assert!(pct("2.555").unwrap_err().contains("two decimals"));
+        assert_eq!(Percent::from_basis_points(250).to_string(), "2.5%");
+        assert_eq!(Percent::from_basis_points(1205).to_string(), "12.05%");
+        assert_eq!(Percent::from_basis_points(250).of(999), 24);
+    }
+
+    #[test]
+    fn rewards_are_one_key_tables() {
+        let r: RewardSpec = serde_json::from_str(r#"{"percent_off": 15}"#).unwrap();
+        assert_eq!(r.reward(), Reward::PercentDiscount { basis_points: 1500 });
+        assert_eq!(r.to_string(), "15% off");
+        assert!(serde_json::from_str::<RewardSpec>(r#"{"pointz": 1}"#).is_err());
+        assert!(RewardSpec::Points(-1).validate("reward").unwrap_err().message().starts_with("`reward`"));
+    }
+}
