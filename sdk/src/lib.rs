@@ -43,6 +43,7 @@
 //! - Money is integer minor units ([`Money`]); never floats.
 
 mod arena;
+pub mod calendar;
 pub mod config;
 mod model;
 mod outcome;

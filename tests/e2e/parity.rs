@@ -5,7 +5,7 @@ use crate::support::*;
 use perk_host::runtime::{CallContext, PolicyModule};
 use perk_host::Isolation;
 use perk_sdk::testing::config_json;
-use perk_sdk::{Context, Customer, LineItem, Outcome, Policy, Purchase};
+use perk_sdk::{Context, Customer, Event, LineItem, Outcome, Policy, Purchase};
 
 fn purchases() -> Vec<Purchase> {
     let base = Purchase { id: "p1".into(), customer_id: "c1".into(), currency: "RUB".into(), at: 1_772_454_600_000, channel: "store".into(), ..Default::default() };
@@ -28,6 +28,8 @@ fn customers() -> Vec<Customer> {
     let mut gold = Customer::new("c1").with_tier("gold");
     gold.lifetime_spend = 999_000;
     gold.purchases = 5;
+    gold.birthday = Some("03-04".into());
+    gold.last_purchase_at = Some(1_772_454_600_000 - 2 * 86_400_000);
     let mut silver = Customer::new("c1").with_tier("silver");
     silver.lifetime_spend = 20_000;
     silver.purchases = 11;
@@ -91,6 +93,44 @@ fn spend_threshold_wasm_matches_native() {
     let steps = "steps = [{ spend = 10000, reward = { points = 100 } }, { spend = 500000, reward = { discount = 5000 } }]";
     check::<perk_policy_spend_threshold::SpendThreshold>("spend-threshold", steps);
     check::<perk_policy_spend_threshold::SpendThreshold>("spend-threshold", &format!("period = \"month\"\n{steps}"));
+}
+
+#[test]
+fn birthday_wasm_matches_native() {
+    check::<perk_policy_birthday::Birthday>("birthday", "reward = { percent_off = 15 }\ndays_before = 3\nutc_offset_minutes = 180");
+}
+
+#[test]
+fn comeback_wasm_matches_native() {
+    check::<perk_policy_comeback::Comeback>("comeback", "windows = [{ within_days = 3, percent_off = 20 }, { within_days = 7, percent_off = 10 }]");
+}
+
+#[test]
+fn limited_time_wasm_matches_native() {
+    check::<perk_policy_limited_time::LimitedTime>("limited-time", "reward = { points = 1 }\nper_unit = 100\ndays = [\"mon\"]\nhours = [15, 17]\nutc_offset_minutes = 180");
+}
+
+#[test]
+fn activity_wasm_matches_native_on_events() {
+    type A = perk_policy_activity::Activity;
+    let config = config_json("points = { review = 50, sign-up = 200 }\ndaily_cap = { review = 2 }\nonce = [\"sign-up\"]").unwrap();
+    let module = runtime().load(perk_host::stdlib::get("activity").unwrap()).unwrap();
+    let native_config = perk_sdk::parse_config::<A>(&config).unwrap();
+    let customer = Customer::new("c1");
+    for isolation in [Isolation::Fresh, Isolation::Pooled] {
+        let mut state = Vec::new();
+        for kind in ["review", "review", "review", "sign-up", "sign-up", "quiz"] {
+            let e = Event { id: "e".into(), customer_id: "c1".into(), at: 1_772_454_600_000, kind: kind.into(), attributes: vec![] };
+            let ctx = Context { now: 0, policy_id: "a".into(), variant: None, state: state.clone() };
+            let native = A::on_event(&native_config, &e, &customer, &ctx).unwrap();
+            let call = CallContext { now: 0, policy_id: "a", variant: None, config: &config, state: &state };
+            let wasm = module.on_event(&e, &customer, &call, isolation).unwrap().outcome;
+            assert_eq!(wasm, native, "{kind} {isolation:?}");
+            if let Some(s) = wasm.state {
+                state = s;
+            }
+        }
+    }
 }
 
 #[test]

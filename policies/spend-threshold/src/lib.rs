@@ -38,17 +38,8 @@ struct Month {
     spend: Money,
 }
 
-fn month_of(unix_ms: Timestamp) -> i64 {
-    // Days → civil date (Howard Hinnant's algorithm), then months since 1970-01.
-    let z = unix_ms.div_euclid(86_400_000) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y - 1970) * 12 + (m - 1)
+fn month_of(at: Timestamp) -> i64 {
+    perk_sdk::calendar::Date::of(at, 0).month_index()
 }
 
 pub struct SpendThreshold;
