@@ -60,7 +60,10 @@ fn check<P: Policy>(name: &str, config_toml: &str) {
 
 #[test]
 fn points_wasm_matches_native() {
-    check::<perk_policy_points::Points>("points", "unit = 100\npoints_per_unit = 2\ntier_multipliers_pct = { silver = 125, gold = 150 }");
+    check::<perk_policy_points::Points>(
+        "points",
+        "unit = 100\npoints_per_unit = 2\ntier_multipliers_pct = { silver = 125, gold = 150 }\nby_category = { coffee = 200, books = 150 }\nby_partner = { air = { unit = 50, points_per_unit = 1 } }",
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! `points`: points per currency unit spent, with optional multipliers by tier.
-//! See README.md for the manifest snippet.
+//! `points`: points per currency unit spent, with multipliers by product (SKU, tag,
+//! category), rates by partner, and multipliers by tier. See README.md.
 
 use perk_sdk::prelude::*;
 use std::collections::BTreeMap;
@@ -15,40 +15,91 @@ pub struct Config {
     /// `{ silver = 125, gold = 150 }`. Rounds down. Tiers not listed earn 100 %.
     #[serde(default)]
     pub tier_multipliers_pct: BTreeMap<String, u32>,
+    /// Percent multipliers for lines, most specific first: SKU, then the highest of the
+    /// line's tags, then its category: `by_category = { coffee = 200 }` is double points.
+    #[serde(default)]
+    pub by_sku: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub by_tag: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub by_category: BTreeMap<String, u32>,
+    /// Earning rates for purchases through a partner, replacing `unit` and `points_per_unit`:
+    /// `by_partner = { airline = { unit = 100, points_per_unit = 2 } }`.
+    #[serde(default)]
+    pub by_partner: BTreeMap<String, Rate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rate {
+    pub unit: Money,
+    pub points_per_unit: i64,
+}
+
+impl Config {
+    /// The percent multiplier of a line: SKU, else the best tag, else category, else 100.
+    fn line_pct(&self, item: &LineItem) -> u32 {
+        self.by_sku
+            .get(&item.sku)
+            .copied()
+            .or_else(|| item.tags.iter().filter_map(|t| self.by_tag.get(t).copied()).max())
+            .or_else(|| self.by_category.get(&item.category).copied())
+            .unwrap_or(100)
+    }
+}
+
+fn check_rate(key: &str, unit: Money, points_per_unit: i64) -> Result<()> {
+    if unit < 1 {
+        return Err(Error::msg(format!("`{key}unit`: must be at least 1 (minor units), got {unit}")));
+    }
+    if points_per_unit < 0 {
+        return Err(Error::msg(format!("`{key}points_per_unit`: must not be negative, got {points_per_unit}")));
+    }
+    Ok(())
 }
 
 pub struct Points;
 
-/// Points per currency unit spent (goods total, shipping excluded), with an optional
-/// multiplier by the tier the customer holds before the purchase.
+/// Points per currency unit spent (goods total, shipping excluded): multipliers by SKU, tag
+/// or category per line, a partner's own rate, and a multiplier by the tier the customer
+/// holds before the purchase. Rounds down once, at the end.
 #[perk_sdk::policy]
 impl Policy for Points {
     type Config = Config;
 
     fn validate(c: &Config) -> Result<()> {
-        if c.unit < 1 {
-            return Err(Error::msg(format!("`unit`: must be at least 1 (minor units), got {}", c.unit)));
-        }
-        if c.points_per_unit < 0 {
-            return Err(Error::msg(format!("`points_per_unit`: must not be negative, got {}", c.points_per_unit)));
+        check_rate("", c.unit, c.points_per_unit)?;
+        for (name, r) in &c.by_partner {
+            check_rate(&format!("by_partner.{name}."), r.unit, r.points_per_unit)?;
         }
         Ok(())
     }
 
     fn on_purchase(c: &Config, p: &Purchase, customer: &Customer, _ctx: &Context) -> Result<Outcome> {
         let total = p.total.max(0);
-        let units = total / c.unit;
-        let base = units.saturating_mul(c.points_per_unit);
+        let (unit, per_unit, via) = match p.partner.as_ref().and_then(|name| c.by_partner.get_key_value(name)) {
+            Some((name, r)) => (r.unit, r.points_per_unit, format!(" at partner {name}")),
+            None => (c.unit, c.points_per_unit, String::new()),
+        };
+        // Spend weighted by the lines' multipliers (in percent), rounded down once.
+        let weighted = if p.items.is_empty() {
+            total as i128 * 100
+        } else {
+            p.items.iter().map(|i| i.subtotal().max(0) as i128 * c.line_pct(i) as i128).sum()
+        };
+        let boosted = weighted != total as i128 * 100;
+        let units = (weighted / 100 / unit as i128) as i64;
+        let base = units.saturating_mul(per_unit);
+        let what = if boosted { format!("{} with product multipliers", money((weighted / 100) as Money)) } else { money(total) };
         let pct = customer.tier.as_ref().and_then(|t| c.tier_multipliers_pct.get(t).map(|pct| (t, *pct)));
         let (points, reason) = match pct {
             Some((tier, pct)) if pct != 100 => {
                 let points = base.saturating_mul(pct as i64) / 100;
-                (points, format!("{base} base points ({} per {} spent) × {pct}% for {tier} tier", c.points_per_unit, money(c.unit)))
+                (points, format!("{base} base points ({per_unit} per {} spent{via}) × {pct}% for {tier} tier", money(unit)))
             }
-            _ => (base, format!("{} points per {} spent on {}", c.points_per_unit, money(c.unit), money(total))),
+            _ => (base, format!("{per_unit} points per {} spent on {what}{via}", money(unit))),
         };
-        let to_next = c.unit - total % c.unit;
-        Ok(Outcome::new().points(points, reason).progress("next point", c.unit - to_next, c.unit, Unit::Money))
+        Ok(Outcome::new().points(points, reason).progress("next point", total % unit, unit, Unit::Money))
     }
 }
 
@@ -84,6 +135,40 @@ mod tests {
         let mut h = Harness::<Points>::new(CONFIG);
         let out = h.purchase(Purchase::new("p", 450));
         assert_eq!((out.progress[0].current, out.progress[0].target), (50, 100));
+    }
+
+    #[test]
+    fn product_multipliers_most_specific_first_rounding_once() {
+        let c = "unit = 100\npoints_per_unit = 1\nby_category = { coffee = 200 }\nby_tag = { new = 300, promo = 150 }\nby_sku = { decaf = 100 }";
+        let mut latte = LineItem::new("latte", "coffee", 1, 450);
+        let decaf = LineItem::new("decaf", "coffee", 1, 450);
+        let mut cake = LineItem::new("cake", "food", 1, 450);
+        cake.tags = vec!["promo".into(), "new".into()];
+        let cases = [(vec![latte.clone()], 9), (vec![decaf], 4), (vec![cake], 13)];
+        for (items, want) in cases {
+            let total = items.iter().map(LineItem::subtotal).sum();
+            let p = items.into_iter().fold(Purchase::new("p", total), Purchase::with_item);
+            assert_eq!(Harness::<Points>::new(c).purchase(p).points_total(), want);
+        }
+        latte.quantity = 3;
+        let p = Purchase::new("p", 1350).with_item(latte).with_item(LineItem::new("bun", "food", 1, 150));
+        let out = Harness::<Points>::new(c).purchase(p);
+        assert_eq!(out.points_total(), 28, "2 × 13.50 + 1.50 = 28.50 → 28");
+        assert_eq!(out.rewards[0].reason, "1 points per 1.00 spent on 28.50 with product multipliers");
+    }
+
+    #[test]
+    fn partners_earn_at_their_own_rate() {
+        let c = "unit = 100\npoints_per_unit = 1\nby_partner = { airline = { unit = 50, points_per_unit = 3 } }\ntier_multipliers_pct = { gold = 200 }";
+        let mut h = Harness::<Points>::new(c);
+        assert_eq!(h.purchase(Purchase::new("p", 1000).with_partner("airline")).points_total(), 60);
+        assert_eq!(h.purchase(Purchase::new("p", 1000).with_partner("hotel")).points_total(), 10);
+        let mut gold = Harness::<Points>::new(c).with_customer(Customer::new("c").with_tier("gold"));
+        let out = gold.purchase(Purchase::new("p", 1000).with_partner("airline"));
+        assert_eq!(out.points_total(), 120);
+        assert_eq!(out.rewards[0].reason, "60 base points (3 per 0.50 spent at partner airline) × 200% for gold tier");
+        let err = Harness::<Points>::try_new("unit = 100\npoints_per_unit = 1\nby_partner = { x = { unit = 0, points_per_unit = 1 } }");
+        assert!(err.err().unwrap().message().contains("`by_partner.x.unit`"));
     }
 
     #[test]

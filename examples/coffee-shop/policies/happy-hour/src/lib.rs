@@ -25,8 +25,7 @@ fn happy_hour(config: &Config, purchase: &Purchase, _customer: &Customer, _ctx: 
     if config.from_hour >= config.to_hour || config.to_hour > 24 {
         return Err(Error::msg("`from_hour`..`to_hour` must be an increasing range within 0..24"));
     }
-    let local_ms = purchase.at + config.utc_offset_minutes * 60_000;
-    let hour = (local_ms.rem_euclid(86_400_000) / 3_600_000) as u32;
+    let hour = perk_sdk::calendar::hour(purchase.at, config.utc_offset_minutes);
     if !(config.from_hour..config.to_hour).contains(&hour) {
         return Ok(Outcome::new());
     }
