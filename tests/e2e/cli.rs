@@ -126,7 +126,7 @@ fn new_policy_builds_and_evaluates_in_a_campaign() {
 fn policies_lists_the_standard_library() {
     let out = perk(&["policies"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    for name in ["points", "punch-card", "tiers", "cashback", "welcome", "free-shipping", "spend-threshold", "birthday", "comeback", "limited-time", "activity"] {
+    for name in ["points", "punch-card", "tiers", "cashback", "welcome", "free-shipping", "spend-threshold", "birthday", "comeback", "limited-time", "activity", "vip-membership", "perk", "challenge"] {
         assert!(stdout(&out).lines().any(|l| l.starts_with(name)), "{name} missing: {}", stdout(&out));
     }
 }

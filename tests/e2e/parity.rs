@@ -114,6 +114,29 @@ fn limited_time_wasm_matches_native() {
 }
 
 #[test]
+fn vip_membership_wasm_matches_native() {
+    check::<perk_policy_vip_membership::VipMembership>("vip-membership", "sku = \"coat\"\nterm_days = 30\nperks = [{ percent_off = 10 }]\ntier = \"vip\"");
+}
+
+#[test]
+fn perk_wasm_matches_native() {
+    check::<perk_policy_perk::Perk>("perk", "perks = [{ name = \"lounge\", tiers = [\"gold\"] }]");
+}
+
+#[test]
+fn challenge_wasm_matches_native() {
+    check::<perk_policy_challenge::ChallengePolicy>(
+        "challenge",
+        "challenges = [{ name = \"explorer\", measure = \"categories\", target = 2, period = \"month\", reward = { points = 300 }, badge = \"Explorer\" }]",
+    );
+}
+
+#[test]
+fn punch_card_by_category_wasm_matches_native() {
+    check::<perk_policy_punch_card::PunchCard>("punch-card", "every = 1\nbonus_points = 5\ncategory = \"coffee\"");
+}
+
+#[test]
 fn activity_wasm_matches_native_on_events() {
     type A = perk_policy_activity::Activity;
     let config = config_json("points = { review = 50, sign-up = 200 }\ndaily_cap = { review = 2 }\nonce = [\"sign-up\"]").unwrap();

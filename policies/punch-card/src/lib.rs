@@ -11,6 +11,15 @@ pub struct Config {
     /// What the customer collects toward, shown in progress: `"free coffee"`.
     #[serde(default = "default_goal")]
     pub goal: String,
+    /// Count only purchases with an item of this category (kept in the policy's state);
+    /// without it, every purchase counts (the ledger's purchase count).
+    pub category: Option<String>,
+}
+
+/// Qualifying purchases so far, when counting a category.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Stamps {
+    count: u64,
 }
 
 fn default_goal() -> String {
@@ -34,16 +43,26 @@ impl Policy for PunchCard {
         Ok(())
     }
 
-    fn on_purchase(c: &Config, _p: &Purchase, customer: &Customer, _ctx: &Context) -> Result<Outcome> {
-        let n = customer.purchases as u64 + 1;
+    fn on_purchase(c: &Config, p: &Purchase, customer: &Customer, ctx: &Context) -> Result<Outcome> {
         let every = c.every as u64;
+        let (n, mut out, what) = match &c.category {
+            None => (customer.purchases as u64 + 1, Outcome::new(), "purchase".to_string()),
+            Some(cat) => {
+                let stamps: Stamps = ctx.state()?;
+                if !p.items.iter().any(|i| &i.category == cat) {
+                    let on_card = (stamps.count % every) as i64;
+                    return Ok(Outcome::new().progress(c.goal.clone(), on_card, c.every as i64, Unit::Purchases));
+                }
+                let n = stamps.count + 1;
+                (n, Outcome::new().state(&Stamps { count: n }), format!("{cat} purchase"))
+            }
+        };
         let on_card = (n % every) as i64;
-        let out = Outcome::new().progress(c.goal.clone(), on_card, c.every as i64, Unit::Purchases);
+        out = out.progress(c.goal.clone(), on_card, c.every as i64, Unit::Purchases);
         if on_card == 0 {
-            Ok(out.points(c.bonus_points, format!("{}: purchase #{n}, every {}th earns {} points", c.goal, c.every, c.bonus_points)))
-        } else {
-            Ok(out)
+            out = out.points(c.bonus_points, format!("{}: {what} #{n}, every {}th earns {} points", c.goal, c.every, c.bonus_points));
         }
+        Ok(out)
     }
 }
 
@@ -77,6 +96,16 @@ mod tests {
             p(&mut h);
         }
         assert_eq!(p(&mut h).current, 0, "a full card starts over");
+    }
+
+    #[test]
+    fn a_category_card_counts_only_purchases_with_that_category() {
+        let mut h = Harness::<PunchCard>::new("every = 3\nbonus_points = 100\ncategory = \"coffee\"");
+        let coffee = || Purchase::new("p", 300).with_item(LineItem::new("latte", "coffee", 1, 300));
+        let tea = || Purchase::new("p", 300).with_item(LineItem::new("sencha", "tea", 1, 300));
+        let earned: Vec<i64> = [coffee(), tea(), coffee(), tea(), coffee(), coffee()].into_iter().map(|p| h.purchase(p).points_total()).collect();
+        assert_eq!(earned, [0, 0, 0, 0, 100, 0]);
+        assert_eq!(h.state::<Stamps>().unwrap().count, 4);
     }
 
     #[test]
