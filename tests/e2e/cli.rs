@@ -25,6 +25,27 @@ fn coffee_shop_eval_explains_applied_and_suppressed_rewards() {
 }
 
 #[test]
+fn fashion_retail_golden() {
+    let cases = [
+        ("fashion-first-order.json", vec!["--purchase", "examples/fashion-retail/purchases/first-order.json"]),
+        (
+            "fashion-birthday-week.json",
+            vec!["--purchase", "examples/fashion-retail/purchases/birthday-week.json", "--customer", "examples/fashion-retail/customers/lena.json"],
+        ),
+    ];
+    for (golden_file, args) in cases {
+        let mut all = vec!["eval", "examples/fashion-retail"];
+        all.extend(args);
+        let out = perk(&all);
+        assert!(out.status.success(), "{golden_file}: {}", stderr(&out));
+        let mut v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(v["failures"], serde_json::json!([]), "{golden_file}");
+        redact_versions(&mut v);
+        golden(golden_file, &(serde_json::to_string_pretty(&v).unwrap() + "\n"));
+    }
+}
+
+#[test]
 fn a_new_customer_gets_points_and_happy_hour() {
     let v = coffee_eval(&[]);
     let applied: Vec<&str> = v["applied"].as_array().unwrap().iter().map(|a| a["policy"].as_str().unwrap()).collect();

@@ -6,8 +6,27 @@ use perk_sdk::prelude::*;
 #[serde(deny_unknown_fields)]
 pub struct Level {
     pub name: String,
-    /// Lifetime spend (minor units, this purchase included) that qualifies.
-    pub min_spend: Money,
+    /// Lifetime spend (minor units, this purchase included) that qualifies ...
+    pub min_spend: Option<Money>,
+    /// ... or the number of purchases (this one included) that qualifies; either is enough.
+    pub min_purchases: Option<u32>,
+    /// Holders of this tier get this much off every purchase.
+    pub percent_off: Option<Percent>,
+}
+
+impl Level {
+    fn reached(&self, spend: Money, purchases: u64) -> bool {
+        self.min_spend.is_some_and(|m| spend >= m) || self.min_purchases.is_some_and(|m| purchases >= m as u64)
+    }
+
+    fn threshold(&self) -> String {
+        match (self.min_spend, self.min_purchases) {
+            (Some(s), Some(n)) => format!("{} or {n} purchases", money(s)),
+            (Some(s), None) => money(s),
+            (None, Some(n)) => format!("{n} purchases"),
+            (None, None) => "nothing".into(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -29,7 +48,8 @@ impl Config {
 pub struct Tiers;
 
 /// Silver, Gold, Platinum: after each purchase the customer holds the highest level whose
-/// `min_spend` their lifetime spend (this purchase included) reaches. A tier this policy
+/// `min_spend` their lifetime spend, or whose `min_purchases` their purchase count (this
+/// purchase included), reaches; holders get their level's `percent_off`. A tier this policy
 /// does not list counts as none.
 #[perk_sdk::policy]
 impl Policy for Tiers {
@@ -43,15 +63,27 @@ impl Policy for Tiers {
             if l.name.trim().is_empty() {
                 return Err(Error::msg(format!("`levels[{i}].name`: must not be empty")));
             }
-            if l.min_spend < 0 {
+            if l.min_spend.is_none() && l.min_purchases.is_none() {
+                return Err(Error::msg(format!("`levels[{i}]`: give `min_spend`, `min_purchases` or both")));
+            }
+            if l.min_spend.is_some_and(|m| m < 0) {
                 return Err(Error::msg(format!("`levels[{i}].min_spend`: must not be negative")));
             }
-            if i > 0 && l.min_spend <= c.levels[i - 1].min_spend {
-                return Err(Error::msg(format!(
-                    "`levels[{i}].min_spend`: levels go from lowest to highest; {} must be above {}",
-                    l.min_spend,
-                    c.levels[i - 1].min_spend
-                )));
+            if let Some(prev) = i.checked_sub(1).map(|p| &c.levels[p]) {
+                if let (Some(a), Some(b)) = (prev.min_spend, l.min_spend) {
+                    if b <= a {
+                        return Err(Error::msg(format!(
+                            "`levels[{i}].min_spend`: levels go from lowest to highest; {b} must be above {a}"
+                        )));
+                    }
+                }
+                if let (Some(a), Some(b)) = (prev.min_purchases, l.min_purchases) {
+                    if b <= a {
+                        return Err(Error::msg(format!(
+                            "`levels[{i}].min_purchases`: levels go from lowest to highest; {b} must be above {a}"
+                        )));
+                    }
+                }
             }
             if c.levels[..i].iter().any(|o| o.name == l.name) {
                 return Err(Error::msg(format!("`levels[{i}].name`: `{}` is listed twice", l.name)));
@@ -62,9 +94,15 @@ impl Policy for Tiers {
 
     fn on_purchase(c: &Config, p: &Purchase, customer: &Customer, _ctx: &Context) -> Result<Outcome> {
         let spend = customer.lifetime_spend.saturating_add(p.total);
-        let reached = c.levels.iter().rposition(|l| l.min_spend <= spend);
+        let purchases = customer.purchases as u64 + 1;
+        let reached = c.levels.iter().rposition(|l| l.reached(spend, purchases));
         let held = c.rank(customer.tier.as_deref());
         let mut out = Outcome::new();
+        if let Some(l) = held.map(|h| &c.levels[h]) {
+            if let Some(off) = l.percent_off.filter(|p| p.basis_points() > 0) {
+                out = out.reward(Reward::PercentDiscount { basis_points: off.basis_points() }, format!("{} members: {off} off", l.name));
+            }
+        }
         let new = match (held, reached) {
             (Some(h), Some(r)) if r < h && !c.downgrade => Some(h),
             (Some(_), None) if !c.downgrade => held,
@@ -75,7 +113,10 @@ impl Policy for Tiers {
                 Some(r) => {
                     let l = &c.levels[r];
                     let verb = if held.is_some_and(|h| h > r) { "falls to" } else { "reaches" };
-                    out = out.set_tier(l.name.clone(), format!("lifetime spend {} {verb} {} (from {})", money(spend), l.name, money(l.min_spend)));
+                    out = out.set_tier(
+                        l.name.clone(),
+                        format!("lifetime spend {} and {purchases} purchases: {verb} {} (from {})", money(spend), l.name, l.threshold()),
+                    );
                 }
                 // Only with `downgrade`: spend below every level.
                 None => out = out.set_tier("", format!("lifetime spend {} is below every tier", money(spend))),
@@ -83,7 +124,11 @@ impl Policy for Tiers {
         }
         let next = new.map_or(0, |r| r + 1);
         if let Some(l) = c.levels.get(next) {
-            out = out.progress(format!("{} tier", l.name), spend, l.min_spend, Unit::Money);
+            match (l.min_spend, l.min_purchases) {
+                (Some(m), _) => out = out.progress(format!("{} tier", l.name), spend, m, Unit::Money),
+                (None, Some(n)) => out = out.progress(format!("{} tier", l.name), purchases as i64, n as i64, Unit::Purchases),
+                (None, None) => {}
+            }
         }
         Ok(out)
     }
@@ -137,6 +182,22 @@ mod tests {
         assert_eq!((out.progress[0].current, out.progress[0].target), (2500, 10000));
         let (_, out) = tier_after(LEVELS, None, 0, 60000);
         assert!(out.progress.is_empty(), "top tier has nothing left to reach");
+    }
+
+    #[test]
+    fn purchases_qualify_too_and_tiers_give_their_discount() {
+        let c = r#"levels = [{ name = "regular", min_purchases = 3 }, { name = "gold", min_spend = 50000, min_purchases = 20, percent_off = 10 }]"#;
+        let (tier, _) = tier_after(c, None, 0, 100);
+        assert_eq!(tier, None);
+        let mut customer = Customer::new("c");
+        customer.purchases = 2;
+        let mut h = Harness::<Tiers>::new(c).with_customer(customer);
+        h.purchase(Purchase::new("p", 100));
+        assert_eq!(h.customer().tier.as_deref(), Some("regular"), "third purchase");
+        let (tier, out) = tier_after(c, Some("gold"), 60000, 100);
+        assert_eq!(tier.as_deref(), Some("gold"));
+        assert_eq!(out.rewards[0].reward, Reward::PercentDiscount { basis_points: 1000 });
+        assert_eq!(out.rewards[0].reason, "gold members: 10% off");
     }
 
     #[test]
