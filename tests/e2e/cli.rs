@@ -25,16 +25,28 @@ fn coffee_shop_eval_explains_applied_and_suppressed_rewards() {
 }
 
 #[test]
-fn fashion_retail_golden() {
+fn example_campaigns_golden() {
     let cases = [
-        ("fashion-first-order.json", vec!["--purchase", "examples/fashion-retail/purchases/first-order.json"]),
+        ("fashion-retail", "fashion-first-order.json", vec!["--purchase", "examples/fashion-retail/purchases/first-order.json"]),
         (
+            "fashion-retail",
             "fashion-birthday-week.json",
             vec!["--purchase", "examples/fashion-retail/purchases/birthday-week.json", "--customer", "examples/fashion-retail/customers/lena.json"],
         ),
+        (
+            "airline-miles",
+            "airline-long-haul.json",
+            vec!["--purchase", "examples/airline-miles/purchases/long-haul.json", "--customer", "examples/airline-miles/customers/ana.json"],
+        ),
+        (
+            "airline-miles",
+            "airline-hotel-partner.json",
+            vec!["--purchase", "examples/airline-miles/purchases/hotel-partner.json", "--customer", "examples/airline-miles/customers/ana.json"],
+        ),
     ];
-    for (golden_file, args) in cases {
-        let mut all = vec!["eval", "examples/fashion-retail"];
+    for (example, golden_file, args) in cases {
+        let dir = format!("examples/{example}");
+        let mut all = vec!["eval", dir.as_str()];
         all.extend(args);
         let out = perk(&all);
         assert!(out.status.success(), "{golden_file}: {}", stderr(&out));

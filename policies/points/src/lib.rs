@@ -95,7 +95,7 @@ impl Policy for Points {
         let (points, reason) = match pct {
             Some((tier, pct)) if pct != 100 => {
                 let points = base.saturating_mul(pct as i64) / 100;
-                (points, format!("{base} base points ({per_unit} per {} spent{via}) × {pct}% for {tier} tier", money(unit)))
+                (points, format!("{base} base points ({per_unit} per {} spent on {what}{via}) × {pct}% for {tier} tier", money(unit)))
             }
             _ => (base, format!("{per_unit} points per {} spent on {what}{via}", money(unit))),
         };
@@ -166,7 +166,7 @@ mod tests {
         let mut gold = Harness::<Points>::new(c).with_customer(Customer::new("c").with_tier("gold"));
         let out = gold.purchase(Purchase::new("p", 1000).with_partner("airline"));
         assert_eq!(out.points_total(), 120);
-        assert_eq!(out.rewards[0].reason, "60 base points (3 per 0.50 spent at partner airline) × 200% for gold tier");
+        assert_eq!(out.rewards[0].reason, "60 base points (3 per 0.50 spent on 10.00 at partner airline) × 200% for gold tier");
         let err = Harness::<Points>::try_new("unit = 100\npoints_per_unit = 1\nby_partner = { x = { unit = 0, points_per_unit = 1 } }");
         assert!(err.err().unwrap().message().contains("`by_partner.x.unit`"));
     }
