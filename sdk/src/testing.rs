@@ -140,7 +140,8 @@ impl<P: Policy> Harness<P> {
         for g in &out.rewards {
             match &g.reward {
                 Reward::Points { amount } => self.customer.points += amount,
-                Reward::SetTier { tier } => self.customer.tier = Some(tier.clone()),
+                // An empty tier clears it, as in the ledger.
+                Reward::SetTier { tier } => self.customer.tier = Some(tier.clone()).filter(|t| !t.is_empty()),
                 _ => {}
             }
         }

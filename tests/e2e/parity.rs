@@ -77,6 +77,14 @@ fn tiers_wasm_matches_native() {
 }
 
 #[test]
+fn tiers_with_window_and_review_wasm_matches_native() {
+    check::<perk_policy_tiers::Tiers>(
+        "tiers",
+        "levels = [{ name = \"silver\", min_spend = 10000, percent_off = 5 }, { name = \"gold\", min_purchases = 6 }]\nwindow_days = 90\nreview = \"quarter\"\ngrace_days = 10",
+    );
+}
+
+#[test]
 fn cashback_wasm_matches_native() {
     check::<perk_policy_cashback::Cashback>("cashback", "percent = 1\nby_category = { coffee = 5, books = 2.5 }\nby_partner = { air = 3 }\nmax_per_purchase = 20000");
 }

@@ -1,5 +1,6 @@
 //! `tiers`: the customer holds the highest level their lifetime spend reaches.
 
+use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;
 
 #[derive(Debug, Deserialize)]
@@ -33,10 +34,59 @@ impl Level {
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub levels: Vec<Level>,
-    /// Move a customer down when their spend no longer reaches their tier (off by default;
-    /// lifetime spend only falls through refunds).
+    /// Move a customer down as soon as they no longer qualify for their tier (off by
+    /// default; lifetime spend only falls through refunds). See also `review`.
     #[serde(default)]
     pub downgrade: bool,
+    /// Qualify by spend and purchases in the last `window_days` days (rolling, this purchase
+    /// included; counted from the purchases this policy has seen) instead of lifetime.
+    pub window_days: Option<u32>,
+    /// Review status at the start of each `month`, `quarter` or `year` (UTC): a customer who
+    /// no longer qualifies, measured at that moment, moves down ...
+    pub review: Option<Review>,
+    /// ... `grace_days` after it (default 0).
+    #[serde(default)]
+    pub grace_days: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Review {
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Review {
+    /// The first day (days since 1970-01-01) of the review period containing `day`.
+    fn period_start(self, day: i64) -> i64 {
+        let d = Date::from_days(day);
+        let month = match self {
+            Review::Month => d.month,
+            Review::Quarter => (d.month - 1) / 3 * 3 + 1,
+            Review::Year => 1,
+        };
+        Date { year: d.year, month, day: 1 }.days()
+    }
+}
+
+/// Per-customer memory, when qualifying over a window or reviewing periodically.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct History {
+    /// `[day, spend, purchases]` per day with purchases, within the window.
+    days: Vec<[i64; 3]>,
+    /// The period start last reviewed (days since 1970-01-01); `None` before the first purchase.
+    reviewed: Option<i64>,
+}
+
+impl History {
+    /// Spend and purchases on days in `(until - window, until]`.
+    fn measure(&self, until: i64, window: i64) -> (Money, u64) {
+        self.days
+            .iter()
+            .filter(|[d, _, _]| *d > until - window && *d <= until)
+            .fold((0, 0), |(s, n), [_, spend, count]| (s + spend, n + *count as u64))
+    }
 }
 
 impl Config {
@@ -92,10 +142,7 @@ impl Policy for Tiers {
         Ok(())
     }
 
-    fn on_purchase(c: &Config, p: &Purchase, customer: &Customer, _ctx: &Context) -> Result<Outcome> {
-        let spend = customer.lifetime_spend.saturating_add(p.total);
-        let purchases = customer.purchases as u64 + 1;
-        let reached = c.levels.iter().rposition(|l| l.reached(spend, purchases));
+    fn on_purchase(c: &Config, p: &Purchase, customer: &Customer, ctx: &Context) -> Result<Outcome> {
         let held = c.rank(customer.tier.as_deref());
         let mut out = Outcome::new();
         if let Some(l) = held.map(|h| &c.levels[h]) {
@@ -103,23 +150,73 @@ impl Policy for Tiers {
                 out = out.reward(Reward::PercentDiscount { basis_points: off.basis_points() }, format!("{} members: {off} off", l.name));
             }
         }
-        let new = match (held, reached) {
-            (Some(h), Some(r)) if r < h && !c.downgrade => Some(h),
-            (Some(_), None) if !c.downgrade => held,
-            _ => reached,
+        let reached = |spend: Money, purchases: u64| c.levels.iter().rposition(|l| l.reached(spend, purchases));
+        let today = Date::of(p.at, 0).days();
+
+        // What counts now, and (with `review`) whether a review is due and what it finds.
+        let (spend, purchases, what, reviewed) = if c.window_days.is_none() && c.review.is_none() {
+            (customer.lifetime_spend.saturating_add(p.total), customer.purchases as u64 + 1, "lifetime", None)
+        } else {
+            let window = c.window_days.map_or(i64::MAX / 4, i64::from);
+            let mut h: History = ctx.state()?;
+            let due = c.review.map(|r| r.period_start(today - c.grace_days as i64));
+            let mut review = None;
+            if let (Some(boundary), Some(last)) = (due, h.reviewed) {
+                if boundary > last {
+                    // Measured at the boundary: the purchases before it.
+                    let (s, n) = match c.window_days {
+                        Some(_) => h.measure(boundary - 1, window),
+                        None => (customer.lifetime_spend, customer.purchases as u64),
+                    };
+                    review = Some((boundary, reached(s, n), s));
+                }
+            }
+            // The first purchase seen starts the clock: nothing to review before it.
+            h.reviewed = due.or(h.reviewed).or(Some(today));
+            match h.days.last_mut() {
+                Some(last) if last[0] == today => {
+                    last[1] += p.total;
+                    last[2] += 1;
+                }
+                _ => h.days.push([today, p.total, 1]),
+            }
+            h.days.retain(|[d, _, _]| *d > today - window);
+            let (s, n) = match c.window_days {
+                Some(_) => h.measure(today, window),
+                None => (customer.lifetime_spend.saturating_add(p.total), customer.purchases as u64 + 1),
+            };
+            out = out.state(&h);
+            (s, n, if c.window_days.is_some() { "recent" } else { "lifetime" }, review)
         };
+
+        let now = reached(spend, purchases);
+        let mut new = match (held, now) {
+            (Some(h), r) if r < Some(h) && !c.downgrade => Some(h),
+            _ => now,
+        };
+        let mut why = None;
+        if let (Some((boundary, at_review, s)), Some(h)) = (reviewed, held) {
+            if at_review < Some(h) && now < Some(h) {
+                new = at_review.max(now);
+                let d = Date::from_days(boundary);
+                why = Some(format!("status review of {}-{:02}-{:02}: {what} spend {} no longer keeps {}", d.year, d.month, d.day, money(s), c.levels[h].name));
+            }
+        }
         if new != held {
             match new {
                 Some(r) => {
                     let l = &c.levels[r];
                     let verb = if held.is_some_and(|h| h > r) { "falls to" } else { "reaches" };
-                    out = out.set_tier(
-                        l.name.clone(),
-                        format!("lifetime spend {} and {purchases} purchases: {verb} {} (from {})", money(spend), l.name, l.threshold()),
+                    let reason = why.map_or_else(
+                        || format!("{what} spend {} and {purchases} purchases: {verb} {} (from {})", money(spend), l.name, l.threshold()),
+                        |w| format!("{w}: {verb} {}", l.name),
                     );
+                    out = out.set_tier(l.name.clone(), reason);
                 }
-                // Only with `downgrade`: spend below every level.
-                None => out = out.set_tier("", format!("lifetime spend {} is below every tier", money(spend))),
+                // Only when moving down: below every level.
+                None => {
+                    out = out.set_tier("", why.unwrap_or_else(|| format!("{what} spend {} is below every tier", money(spend))))
+                }
             }
         }
         let next = new.map_or(0, |r| r + 1);
@@ -198,6 +295,46 @@ mod tests {
         assert_eq!(tier.as_deref(), Some("gold"));
         assert_eq!(out.rewards[0].reward, Reward::PercentDiscount { basis_points: 1000 });
         assert_eq!(out.rewards[0].reason, "gold members: 10% off");
+    }
+
+    fn at(year: i64, month: u32, day: u32) -> i64 {
+        Date { year, month, day }.days() * 86_400_000 + 12 * 3_600_000
+    }
+
+    #[test]
+    fn a_rolling_window_counts_recent_spend_only() {
+        let c = format!("{LEVELS}\nwindow_days = 30\ndowngrade = true");
+        let mut h = Harness::<Tiers>::new(&c);
+        h.purchase(Purchase::new("p", 6000).with_at(at(2026, 1, 1)));
+        assert_eq!(h.customer().tier, None);
+        h.purchase(Purchase::new("p", 5000).with_at(at(2026, 1, 20)));
+        assert_eq!(h.customer().tier.as_deref(), Some("silver"), "11,000 in 30 days");
+        h.purchase(Purchase::new("p", 100).with_at(at(2026, 2, 25)));
+        assert_eq!(h.customer().tier.as_deref(), None, "the January spend has left the window");
+    }
+
+    #[test]
+    fn reviews_move_down_at_period_start_after_grace() {
+        let c = format!("{LEVELS}\nwindow_days = 30\nreview = \"month\"\ngrace_days = 5");
+        let mut h = Harness::<Tiers>::new(&c);
+        h.purchase(Purchase::new("p", 12000).with_at(at(2026, 1, 10)));
+        assert_eq!(h.customer().tier.as_deref(), Some("silver"));
+        h.purchase(Purchase::new("p", 100).with_at(at(2026, 2, 3)));
+        assert_eq!(h.customer().tier.as_deref(), Some("silver"), "the February review waits out its grace");
+        h.purchase(Purchase::new("p", 100).with_at(at(2026, 2, 7)));
+        assert_eq!(h.customer().tier.as_deref(), Some("silver"), "January's 12,000 keeps silver at the February review");
+        let out = h.purchase(Purchase::new("p", 100).with_at(at(2026, 3, 10)));
+        assert_eq!(h.customer().tier, None, "February's 200 does not keep silver at the March review");
+        assert_eq!(out.rewards[0].reason, "status review of 2026-03-01: recent spend 2.00 no longer keeps silver");
+    }
+
+    #[test]
+    fn a_purchase_that_requalifies_wins_over_the_review() {
+        let c = format!("{LEVELS}\nwindow_days = 30\nreview = \"month\"");
+        let mut h = Harness::<Tiers>::new(&c);
+        h.purchase(Purchase::new("p", 12000).with_at(at(2026, 1, 10)));
+        h.purchase(Purchase::new("p", 20000).with_at(at(2026, 3, 10)));
+        assert_eq!(h.customer().tier.as_deref(), Some("silver"));
     }
 
     #[test]
