@@ -139,5 +139,31 @@ fn loading(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-criterion_group!(benches, policies, campaign, loading);
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches(" kB").parse().ok()).unwrap_or(0)
+}
+
+/// Not a timing: resident memory of a campaign of 25 policies (7 standard modules with
+/// different configs), each warm in the pool, and the cost of one such purchase.
+fn many(c: &mut Criterion) {
+    let before = rss_kib();
+    let rt = Runtime::new(Limits::default(), None).unwrap();
+    let configs = [("points", POINTS), ("punch-card", PUNCH), ("tiers", TIERS)];
+    let mut src = String::from("[campaign]\nname = \"25\"\ncurrency = \"RUB\"\n");
+    for i in 0..25 {
+        let (module, config) = configs[i % configs.len()];
+        src.push_str(&format!("[[policy]]\nid = \"p{i}\"\nmodule = \"{module}\"\n[policy.config]\n{config}\n"));
+    }
+    let campaign = Campaign::from_manifest(manifest::parse(&src, "perk.toml".as_ref()).unwrap(), &rt, &BuildOptions::default()).unwrap();
+    let (p, cu, states) = (purchase(), customer(), BTreeMap::new());
+    let sit = Situation { now: 0, customer: &cu, states: &states, variant: None };
+    assert!(evaluate::purchase(&campaign, &p, sit).failures.is_empty());
+    eprintln!("RSS: {} KiB before loading, {} KiB with 25 policies loaded and warm", before, rss_kib());
+    let mut g = c.benchmark_group("purchase, 25 policies");
+    g.bench_function("pooled, evaluate + combine", |b| b.iter(|| evaluate::purchase(&campaign, black_box(&p), sit)));
+    g.finish();
+}
+
+criterion_group!(benches, policies, campaign, many, loading);
 criterion_main!(benches);

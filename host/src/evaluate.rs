@@ -7,7 +7,7 @@
 
 use crate::combine::{self, Candidate, Combined, Rules};
 use crate::registry::{Campaign, LoadedPolicy};
-use crate::runtime::{CallContext, Evaluated, Failure, LogLine};
+use crate::runtime::{CallContext, Evaluated, Failure, Input, LogLine};
 use perk_sdk::{Customer, Event, Purchase};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -121,8 +121,9 @@ fn inactive_reason(p: &LoadedPolicy, at: i64, channel: Option<&str>) -> Option<S
 
 /// Evaluates a purchase against the campaign.
 pub fn purchase(campaign: &Campaign, purchase: &Purchase, sit: Situation) -> Evaluation {
+    let input = Input::purchase(purchase, sit.customer);
     run(campaign, &purchase.id, &purchase.customer_id, purchase, purchase.at, Some(&purchase.channel), sit, |p, ctx| {
-        p.module.on_purchase(purchase, sit.customer, ctx, p.spec.isolation)
+        p.module.call(&input, ctx, p.spec.isolation)
     })
 }
 
@@ -136,7 +137,8 @@ pub fn event(campaign: &Campaign, event: &Event, sit: Situation) -> Evaluation {
         currency: campaign.manifest.campaign.currency.clone(),
         ..Default::default()
     };
-    run(campaign, &event.id, &event.customer_id, &nothing, event.at, None, sit, |p, ctx| p.module.on_event(event, sit.customer, ctx, p.spec.isolation))
+    let input = Input::event(event, sit.customer);
+    run(campaign, &event.id, &event.customer_id, &nothing, event.at, None, sit, |p, ctx| p.module.call(&input, ctx, p.spec.isolation))
 }
 
 #[allow(clippy::too_many_arguments)]

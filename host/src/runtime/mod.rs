@@ -11,7 +11,7 @@ mod module;
 
 pub use call::{CallContext, Failure, FailureKind, LogLine};
 pub use module::Case;
-pub use module::{Describe, Evaluated, LoadError, PolicyModule};
+pub use module::{Describe, Evaluated, Input, LoadError, PolicyModule};
 
 use anyhow::Result;
 use std::path::PathBuf;

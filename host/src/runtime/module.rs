@@ -224,33 +224,35 @@ impl PolicyModule {
     }
 
     pub fn on_purchase(&self, p: &Purchase, c: &Customer, ctx: &CallContext, isolation: Isolation) -> Result<Evaluated, Failure> {
-        self.with_instance(isolation, |i| self.purchase_on(i, p, c, ctx))
+        self.call(&Input::purchase(p, c), ctx, isolation)
     }
 
     pub fn on_event(&self, e: &Event, c: &Customer, ctx: &CallContext, isolation: Isolation) -> Result<Evaluated, Failure> {
-        self.with_instance(isolation, |i| self.event_on(i, e, c, ctx))
+        self.call(&Input::event(e, c), ctx, isolation)
     }
 
-    fn purchase_on(&self, inst: &mut Instance, p: &Purchase, c: &Customer, ctx: &CallContext) -> Result<Evaluated, Failure> {
-        self.check_input(call::purchase_size(p) + call::customer_size(c) + call::context_size(ctx))?;
-        let (wp, wc, wctx) = (call::purchase(p), call::customer(c), call::context(ctx));
-        let (r, logs) = inst.call(self.runtime.limits(), |pol, s| pol.call_on_purchase(s, &wp, &wc, &wctx))?;
-        self.finish(r, logs)
+    /// Calls the policy on an input prepared once for every policy of an evaluation.
+    pub fn call(&self, input: &Input, ctx: &CallContext, isolation: Isolation) -> Result<Evaluated, Failure> {
+        self.with_instance(isolation, |i| self.call_on(i, input, ctx))
     }
 
-    fn event_on(&self, inst: &mut Instance, e: &Event, c: &Customer, ctx: &CallContext) -> Result<Evaluated, Failure> {
-        self.check_input(call::event_size(e) + call::customer_size(c) + call::context_size(ctx))?;
-        let (we, wc, wctx) = (call::event(e), call::customer(c), call::context(ctx));
-        let (r, logs) = inst.call(self.runtime.limits(), |pol, s| pol.call_on_event(s, &we, &wc, &wctx))?;
+    fn call_on(&self, inst: &mut Instance, input: &Input, ctx: &CallContext) -> Result<Evaluated, Failure> {
+        self.check_input(input.size + call::context_size(ctx))?;
+        let wctx = call::context(ctx);
+        let limits = self.runtime.limits();
+        let (r, logs) = match &input.kind {
+            Kind::Purchase(wp) => inst.call(limits, |pol, s| pol.call_on_purchase(s, wp, &input.customer, &wctx))?,
+            Kind::Event(we) => inst.call(limits, |pol, s| pol.call_on_event(s, we, &input.customer, &wctx))?,
+        };
         self.finish(r, logs)
     }
 
     fn run_case(&self, inst: &mut Instance, case: &Case, ctx: &CallContext) -> Result<Outcome, (FailureKind, String)> {
-        let r = match case {
-            Case::Purchase(p, c) => self.purchase_on(inst, p, c, ctx),
-            Case::Event(e, c) => self.event_on(inst, e, c, ctx),
+        let input = match case {
+            Case::Purchase(p, c) => Input::purchase(p, c),
+            Case::Event(e, c) => Input::event(e, c),
         };
-        r.map(|e| e.outcome).map_err(|f| (f.kind, f.message))
+        self.call_on(inst, &input, ctx).map(|e| e.outcome).map_err(|f| (f.kind, f.message))
     }
 
     /// The purity check for pooled isolation: every probe case answers the same on a used
@@ -298,6 +300,32 @@ impl PolicyModule {
                 Err(message) => Err(Failure { kind: FailureKind::InvalidOutput, message, logs }),
             },
         }
+    }
+}
+
+/// A purchase or event and its customer, converted for the boundary once and shared by
+/// every policy of an evaluation.
+pub struct Input {
+    kind: Kind,
+    customer: super::bindings::types::Customer,
+    /// Encoded size, for the input limit.
+    size: usize,
+}
+
+enum Kind {
+    Purchase(super::bindings::types::Purchase),
+    Event(super::bindings::types::Event),
+}
+
+impl Input {
+    pub fn purchase(p: &Purchase, c: &Customer) -> Self {
+        let size = call::purchase_size(p) + call::customer_size(c);
+        Input { kind: Kind::Purchase(call::purchase(p)), customer: call::customer(c), size }
+    }
+
+    pub fn event(e: &Event, c: &Customer) -> Self {
+        let size = call::event_size(e) + call::customer_size(c);
+        Input { kind: Kind::Event(call::event(e)), customer: call::customer(c), size }
     }
 }
 
