@@ -84,7 +84,7 @@ pub struct Config {
 }
 
 /// Bonus points for an order over a threshold.
-#[perk_sdk::policy]
+#[perk_sdk::policy(name = "{Camel}")]
 fn {snake}(config: &Config, purchase: &Purchase, _customer: &Customer, _ctx: &Context) -> Outcome {
     let out = Outcome::new().progress("order bonus", purchase.total, config.min_total, Unit::Money);
     if purchase.total >= config.min_total {

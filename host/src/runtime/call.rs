@@ -1,4 +1,4 @@
-//! One evaluation in a fresh instance: the store, its limits, the log import, the
+//! One call on an instance (fresh or warm): the store, its limits, the log import, the
 //! conversions across the boundary, and what went wrong when it did.
 
 use super::bindings::{types as w, Policy, PolicyImports, PolicyPre};

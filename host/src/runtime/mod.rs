@@ -1,5 +1,6 @@
 //! The sandbox: one shared wasmtime `Engine`, policy components compiled once (and cached
-//! on disk), a fresh isolated instance per evaluation under a fuel budget and a memory cap.
+//! on disk), calls on warm pooled instances or on a fresh instance each ([`Isolation`]),
+//! always under a fuel budget and a memory cap.
 //!
 //! Everything wasmtime-specific lives under this module; the rest of the host sees
 //! [`Runtime`], [`PolicyModule`] and [`Failure`].
