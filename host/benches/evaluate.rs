@@ -92,7 +92,7 @@ fn campaign(c: &mut Criterion) {
     };
     let (fresh, pooled) = (load("fresh"), load("pooled"));
     let (p, cu, states) = (purchase(), customer(), BTreeMap::new());
-    let sit = Situation { now: 0, customer: &cu, states: &states, variant: None };
+    let sit = Situation::new(0, &cu, &states);
 
     let cfg = |t: &str| config_json(t).unwrap();
     let (c1, c2, c3) = (cfg(POINTS), cfg(PUNCH), cfg(TIERS));
@@ -157,7 +157,7 @@ fn many(c: &mut Criterion) {
     }
     let campaign = Campaign::from_manifest(manifest::parse(&src, "perk.toml".as_ref()).unwrap(), &rt, &BuildOptions::default()).unwrap();
     let (p, cu, states) = (purchase(), customer(), BTreeMap::new());
-    let sit = Situation { now: 0, customer: &cu, states: &states, variant: None };
+    let sit = Situation::new(0, &cu, &states);
     assert!(evaluate::purchase(&campaign, &p, sit).failures.is_empty());
     eprintln!("RSS: {} KiB before loading, {} KiB with 25 policies loaded and warm", before, rss_kib());
     let mut g = c.benchmark_group("purchase, 25 policies");

@@ -11,6 +11,10 @@
 //!    total (an item discount never exceeds its line), the later ones are cut or
 //!    suppressed; free shipping applies once; cashback never exceeds what the customer
 //!    pays; one tier change applies, the best-ranked.
+//! 4. **Budgets.** A policy with budget left (what its rewards may still be worth, from
+//!    the ledger) keeps its rewards in rank order while they fit; a points, cashback or
+//!    money discount reward that does not fit whole is cut to what is left, any other is
+//!    suppressed.
 //!
 //! Every reward that does not apply is reported with why and, where one did it, by whom.
 
@@ -36,6 +40,16 @@ pub struct Rules<'a> {
     pub groups: &'a BTreeMap<String, GroupMode>,
     /// Minor units one point is worth, to weigh points against money in `best` groups.
     pub point_value: i64,
+    /// Budget left per policy (minor units of reward value); a policy not listed has none.
+    pub budget_left: &'a HashMap<String, Money>,
+}
+
+impl<'a> Rules<'a> {
+    /// Rules without budgets.
+    pub fn new(groups: &'a BTreeMap<String, GroupMode>, point_value: i64) -> Self {
+        static NONE: std::sync::LazyLock<HashMap<String, Money>> = std::sync::LazyLock::new(HashMap::new);
+        Rules { groups, point_value, budget_left: &NONE }
+    }
 }
 
 /// Which policy, module version and variant a reward comes from.
@@ -301,7 +315,79 @@ pub fn combine(candidates: &[Candidate], purchase: &Purchase, rules: &Rules) -> 
         let capped = (take < amount).then(|| format!("cut from {amount} to {take}: cashback never exceeds what the customer pays"));
         result.applied.push(c.applied(g, take, capped));
     }
+    if !rules.budget_left.is_empty() {
+        apply_budgets(&mut result, purchase, rules);
+    }
     result
+}
+
+/// Step 4: cuts or suppresses what a policy's budget cannot pay for, then totals again.
+fn apply_budgets(result: &mut Combined, purchase: &Purchase, rules: &Rules) {
+    let mut left = rules.budget_left.clone();
+    let mut changed = false;
+    let applied = std::mem::take(&mut result.applied);
+    for mut a in applied {
+        let Some(room) = left.get_mut(&a.origin.policy) else {
+            result.applied.push(a);
+            continue;
+        };
+        if a.value <= *room {
+            *room -= a.value;
+            result.applied.push(a);
+            continue;
+        }
+        changed = true;
+        let (before, fits) = (a.value, (*room).max(0));
+        let cut = match &mut a.reward {
+            Reward::Points { amount } if rules.point_value > 0 => {
+                *amount = fits / rules.point_value;
+                Some(*amount * rules.point_value)
+            }
+            Reward::Cashback { amount } | Reward::OrderDiscount { amount } | Reward::ItemDiscount { amount, .. } => {
+                *amount = fits;
+                Some(fits)
+            }
+            _ => None,
+        };
+        match cut {
+            Some(v) if v > 0 => {
+                *room -= v;
+                a.value = v;
+                a.capped = Some(format!("cut from {before} to {v}: the budget of `{}` has {fits} left", a.origin.policy));
+                result.applied.push(a);
+            }
+            _ => result.suppressed.push(Suppressed {
+                why: format!("the budget of `{}` is used up ({fits} left, this reward is worth {before})", a.origin.policy),
+                origin: a.origin,
+                reward: a.reward,
+                reason: a.reason,
+                by: None,
+            }),
+        }
+    }
+    if changed {
+        result.totals = totals(&result.applied, purchase);
+    }
+}
+
+/// The totals of a set of applied rewards.
+fn totals(applied: &[Applied], purchase: &Purchase) -> Totals {
+    let mut t = Totals::default();
+    for a in applied {
+        match &a.reward {
+            Reward::Points { amount } => t.points += amount,
+            Reward::OrderDiscount { .. } | Reward::PercentDiscount { .. } | Reward::ItemDiscount { .. } => t.discount += a.value,
+            Reward::FreeShipping => t.free_shipping = true,
+            Reward::Cashback { .. } => t.cashback += a.value,
+            Reward::SetTier { tier } => t.tier = Some(tier.clone()),
+            Reward::Coupon(c) => t.coupons.push(c.clone()),
+            Reward::Badge { name } => t.badges.push(name.clone()),
+            Reward::Perk { name } => t.perks.push(name.clone()),
+        }
+    }
+    let shipping = if t.free_shipping { 0 } else { purchase.shipping.max(0) };
+    t.payable = (purchase.total.max(0) - t.discount + shipping).max(0);
+    t
 }
 
 #[cfg(test)]
@@ -342,7 +428,7 @@ mod tests {
             })
             .collect();
         let groups: BTreeMap<String, GroupMode> = groups.iter().map(|(g, m)| (g.to_string(), *m)).collect();
-        let c = combine(&candidates, &purchase, &Rules { groups: &groups, point_value: 1 });
+        let c = combine(&candidates, &purchase, &Rules::new(&groups, 1));
         let applied = c.applied.iter().map(|a| format!("{}:{}", a.origin.policy, a.value)).collect();
         let suppressed = c.suppressed.iter().map(|s| format!("{}<{}", s.origin.policy, s.by.as_deref().unwrap_or("cap"))).collect();
         (applied, suppressed, c.totals)
@@ -449,7 +535,7 @@ mod tests {
             exclusive: None,
             rewards: vec![Granted { reward: off(250), reason: "r".into() }],
         };
-        let out = combine(&[c], &purchase, &Rules { groups: &BTreeMap::new(), point_value: 1 });
+        let out = combine(&[c], &purchase, &Rules::new(&BTreeMap::new(), 1));
         assert_eq!(out.applied[0].value, 100);
         assert!(out.applied[0].capped.as_deref().unwrap().contains("cut from 250 to 100"));
     }

@@ -8,9 +8,9 @@
 use crate::combine::{self, Candidate, Combined, Rules};
 use crate::registry::{Campaign, LoadedPolicy};
 use crate::runtime::{CallContext, Evaluated, Failure, Input, LogLine};
-use perk_sdk::{Customer, Event, Purchase};
+use perk_sdk::{Customer, Event, Money, Purchase};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What the host knows besides the input: its clock and the stored per-policy state.
 #[derive(Clone, Copy, Debug)]
@@ -21,6 +21,14 @@ pub struct Situation<'a> {
     pub states: &'a BTreeMap<String, Vec<u8>>,
     /// The customer's experiment variant, if any.
     pub variant: Option<&'a str>,
+    /// Budget left per policy, from the ledger; policies not listed have no budget.
+    pub budget_left: Option<&'a HashMap<String, Money>>,
+}
+
+impl<'a> Situation<'a> {
+    pub fn new(now: i64, customer: &'a Customer, states: &'a BTreeMap<String, Vec<u8>>) -> Self {
+        Situation { now, customer, states, variant: None, budget_left: None }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -204,7 +212,11 @@ fn run(
         }
     }
     let m = &campaign.manifest;
-    let combined = combine::combine(&candidates, order, &Rules { groups: &m.groups, point_value: m.campaign.point_value });
+    let mut rules = Rules::new(&m.groups, m.campaign.point_value);
+    if let Some(left) = sit.budget_left {
+        rules.budget_left = left;
+    }
+    let combined = combine::combine(&candidates, order, &rules);
     Evaluation {
         campaign: m.campaign.name.clone(),
         id: id.to_string(),

@@ -35,9 +35,9 @@ fn time(t: Time, field: &str) -> Result<i64, InputError> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ItemIn {
+pub(crate) struct ItemIn {
     sku: String,
     #[serde(default)]
     category: String,
@@ -52,11 +52,13 @@ fn one() -> u32 {
     1
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PurchaseIn {
+pub(crate) struct PurchaseIn {
     id: String,
     customer_id: String,
+    /// RFC 3339 or unix ms; default: now.
+    #[schema(value_type = Option<String>)]
     at: Option<Time>,
     currency: Option<String>,
     total: Option<Money>,
@@ -73,11 +75,13 @@ struct PurchaseIn {
     attributes: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct EventIn {
+pub(crate) struct EventIn {
     id: String,
     customer_id: String,
+    /// RFC 3339 or unix ms; default: now.
+    #[schema(value_type = Option<String>)]
     at: Option<Time>,
     kind: String,
     #[serde(default)]
@@ -105,7 +109,8 @@ struct CustomerIn {
     state: BTreeMap<String, serde_json::Value>,
 }
 
-fn parse<T: DeserializeOwned>(json: &str) -> Result<T, InputError> {
+/// Parses JSON into `T`; errors name the field path.
+pub fn parse<T: DeserializeOwned>(json: &str) -> Result<T, InputError> {
     let de = &mut serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

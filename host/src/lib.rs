@@ -10,10 +10,12 @@ pub mod combine;
 pub mod evaluate;
 pub mod guest_build;
 pub mod input;
+pub mod ledger;
 pub mod manifest;
 pub mod registry;
 pub mod runtime;
 pub mod scaffold;
+pub mod service;
 pub mod stdlib;
 
 pub use evaluate::{Evaluation, Situation};

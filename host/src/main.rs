@@ -54,6 +54,26 @@ enum Command {
     },
     /// List the standard policies built into this binary.
     Policies,
+    /// Serve the HTTP API for a campaign, with the ledger in an embedded SQLite database.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Campaign directory (holding perk.toml) or manifest file.
+    dir: PathBuf,
+    /// Where the ledger lives (`<DIR>/ledger.sqlite`).
+    #[arg(long, value_name = "DIR", default_value = ".perk")]
+    data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    bind: std::net::SocketAddr,
+    /// Key for the admin routes [env: PERK_API_KEY]; without one they are disabled.
+    #[arg(long, value_name = "KEY", env = "PERK_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// How often expired points lots are swept, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    expire_every: u64,
 }
 
 #[derive(Subcommand)]
@@ -175,19 +195,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     let p = input::purchase(&read_input(path)?, &campaign.manifest.campaign.currency, now)
                         .with_context(|| format!("purchase {}", path.display()))?;
                     let customer = with_id(customer, &p.customer_id)?;
-                    let sit = Situation { now, customer: &customer, states: &states, variant: None };
+                    let sit = Situation::new(now, &customer, &states);
                     evaluate::purchase(&campaign, &p, sit)
                 }
                 (None, Some(path)) => {
                     let e = input::event(&read_input(path)?, now).with_context(|| format!("event {}", path.display()))?;
                     let customer = with_id(customer, &e.customer_id)?;
-                    let sit = Situation { now, customer: &customer, states: &states, variant: None };
+                    let sit = Situation::new(now, &customer, &states);
                     evaluate::event(&campaign, &e, sit)
                 }
                 (None, None) => bail!("give --purchase or --event"),
             };
             println!("{}", serde_json::to_string_pretty(&evaluation)?);
         }
+        Command::Serve(args) => serve(&cli, args)?,
         Command::Policies => {
             let runtime = runtime(&cli)?;
             for name in perk_host::stdlib::names() {
@@ -208,4 +229,30 @@ fn with_id(mut customer: perk_sdk::Customer, id: &str) -> Result<perk_sdk::Custo
         bail!("the customer file is for `{}`, the input is from `{id}`", customer.id);
     }
     Ok(customer)
+}
+
+fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
+    let campaign = load(cli, &args.dir)?;
+    let db = args.data.join("ledger.sqlite");
+    let ledger = perk_host::ledger::SqliteLedger::open(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let engine = std::sync::Arc::new(perk_host::service::Engine::new(campaign, std::sync::Arc::new(ledger)).with_api_key(args.api_key.clone()));
+    let active = engine.active();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("cannot listen on {}", args.bind))?;
+        let addr = listener.local_addr()?;
+        eprintln!(
+            "perk: serving `{}` ({} policies, {}) on http://{addr}, ledger {}",
+            active.campaign.manifest.campaign.name,
+            active.campaign.policies.len(),
+            active.campaign.version,
+            db.display()
+        );
+        drop(active);
+        tokio::spawn(perk_host::service::expire_periodically(engine.clone(), std::time::Duration::from_secs(args.expire_every.max(1))));
+        axum::serve(listener, perk_host::service::router(engine)).with_graceful_shutdown(perk_host::service::shutdown_signal()).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    eprintln!("perk: stopped");
+    Ok(())
 }

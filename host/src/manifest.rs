@@ -36,10 +36,46 @@ pub const FILE_NAME: &str = "perk.toml";
 pub struct Manifest {
     /// The manifest file.
     pub path: PathBuf,
+    /// `sha256:…` of the manifest text.
+    pub digest: String,
     pub campaign: Campaign,
     pub limits: Limits,
+    pub points: PointsRules,
     pub groups: BTreeMap<String, GroupMode>,
     pub policies: Vec<PolicySpec>,
+}
+
+/// `[points]`: how the ledger treats earned points.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PointsRules {
+    /// Earned points become spendable this many days after the purchase (a return window).
+    pub pending_days: u32,
+    /// Each earning lot expires this many days after it was earned; `None`: never.
+    pub lifetime_days: Option<u32>,
+    /// The fewest points one redemption may spend.
+    pub min_redemption: i64,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+impl PointsRules {
+    /// When points earned at `at` become spendable.
+    pub fn available_at(&self, at: i64) -> i64 {
+        at.saturating_add(self.pending_days as i64 * DAY_MS)
+    }
+
+    /// When points earned at `at` expire, if they do.
+    pub fn expires_at(&self, at: i64) -> Option<i64> {
+        self.lifetime_days.map(|d| at.saturating_add(d as i64 * DAY_MS))
+    }
+}
+
+/// `budget = { total = ..., daily = ... }`: the most a policy's rewards may be worth
+/// (minor units, points at the campaign's `point_value`), over the campaign and per UTC day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Budget {
+    pub total: Option<i64>,
+    pub daily: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,6 +149,8 @@ pub struct PolicySpec {
     pub isolation: Isolation,
     /// `[policy.config]` as JSON, what the policy receives.
     pub config: String,
+    /// `None`: unlimited.
+    pub budget: Option<Budget>,
     /// Where the entry is, for errors found later (config rejected by the module).
     pub location: Location,
     pub config_location: Location,
@@ -184,6 +222,8 @@ struct Raw {
     campaign: Spanned<RawCampaign>,
     #[serde(default)]
     limits: Option<Spanned<RawLimits>>,
+    #[serde(default)]
+    points: Option<RawPoints>,
     #[serde(default, rename = "group")]
     groups: Vec<Spanned<RawGroup>>,
     #[serde(default, rename = "policy")]
@@ -213,6 +253,21 @@ struct RawLimits {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawPoints {
+    pending_days: Option<Spanned<i64>>,
+    lifetime_days: Option<Spanned<i64>>,
+    min_redemption: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBudget {
+    total: Option<Spanned<i64>>,
+    daily: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawGroup {
     name: Spanned<String>,
     #[serde(default)]
@@ -233,6 +288,7 @@ struct RawPolicy {
     #[serde(default)]
     channels: Vec<String>,
     isolation: Option<Spanned<String>>,
+    budget: Option<Spanned<RawBudget>>,
     config: Option<Spanned<toml::Table>>,
 }
 
@@ -294,6 +350,7 @@ impl Checker<'_> {
         let campaign = self.campaign(raw.campaign.into_inner());
         let default_isolation = campaign.isolation;
         let limits = raw.limits.map(|l| self.limits(l.into_inner())).unwrap_or_default();
+        let points = raw.points.map(|p| self.points(p)).unwrap_or(PointsRules { min_redemption: 1, ..Default::default() });
 
         let mut groups = BTreeMap::new();
         for (i, g) in raw.groups.into_iter().enumerate() {
@@ -333,7 +390,7 @@ impl Checker<'_> {
                 policies.push(spec);
             }
         }
-        Manifest { path: self.file.to_path_buf(), campaign, limits, groups, policies }
+        Manifest { path: self.file.to_path_buf(), digest: crate::runtime::content_hash(self.source.as_bytes()), campaign, limits, points, groups, policies }
     }
 
     fn campaign(&mut self, c: RawCampaign) -> Campaign {
@@ -355,6 +412,38 @@ impl Checker<'_> {
         };
         let isolation = c.isolation.map_or(Isolation::Pooled, |i| self.isolation(i, "campaign.isolation"));
         Campaign { name, currency, point_value, isolation }
+    }
+
+    /// A whole number in `range`, or a problem at its span.
+    fn bounded(&mut self, v: Spanned<i64>, key: &str, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
+        if range.contains(v.get_ref()) {
+            return Some(v.into_inner());
+        }
+        let (lo, hi) = (*range.start(), *range.end());
+        let message = if hi == i64::MAX { format!("must be at least {lo}, got {}", v.get_ref()) } else { format!("must be between {lo} and {hi}, got {}", v.get_ref()) };
+        self.problem(v.span(), key, message);
+        None
+    }
+
+    fn points(&mut self, p: RawPoints) -> PointsRules {
+        const TEN_YEARS: i64 = 3660;
+        PointsRules {
+            pending_days: p.pending_days.and_then(|v| self.bounded(v, "points.pending_days", 0..=TEN_YEARS)).unwrap_or(0) as u32,
+            lifetime_days: p.lifetime_days.and_then(|v| self.bounded(v, "points.lifetime_days", 1..=TEN_YEARS)).map(|d| d as u32),
+            min_redemption: p.min_redemption.and_then(|v| self.bounded(v, "points.min_redemption", 1..=i64::MAX)).unwrap_or(1),
+        }
+    }
+
+    fn budget(&mut self, b: Spanned<RawBudget>, key: &str) -> Option<Budget> {
+        let span = b.span();
+        let b = b.into_inner();
+        let total = b.total.and_then(|v| self.bounded(v, &format!("{key}.total"), 0..=i64::MAX));
+        let daily = b.daily.and_then(|v| self.bounded(v, &format!("{key}.daily"), 0..=i64::MAX));
+        if total.is_none() && daily.is_none() {
+            self.problem(span, key, "give `total`, `daily` or both (minor units of reward value)");
+            return None;
+        }
+        Some(Budget { total, daily })
     }
 
     fn isolation(&mut self, v: Spanned<String>, key: &str) -> Isolation {
@@ -453,6 +542,7 @@ impl Checker<'_> {
         }
 
         let isolation = p.isolation.map_or(default_isolation, |v| self.isolation(v, &key("isolation")));
+        let budget = p.budget.and_then(|b| self.budget(b, &key("budget")));
 
         let (config, config_location) = match p.config {
             Some(c) => {
@@ -476,6 +566,7 @@ impl Checker<'_> {
             channels: p.channels,
             isolation,
             config,
+            budget,
             location,
             config_location,
         })

@@ -35,6 +35,9 @@ pub struct LoadedPolicy {
 pub struct Campaign {
     pub manifest: Manifest,
     pub policies: Vec<LoadedPolicy>,
+    /// The policy set's version: a hash of the manifest and every module it loads.
+    /// Recorded with every ledger entry the set produces.
+    pub version: String,
 }
 
 impl Campaign {
@@ -100,8 +103,19 @@ impl Campaign {
         if !problems.is_empty() {
             return Err(ManifestError(problems));
         }
-        Ok(Campaign { manifest, policies })
+        let version = set_version(&manifest, &policies);
+        Ok(Campaign { manifest, policies, version })
     }
+}
+
+/// `set-` and 12 hex digits of a hash over the manifest text and each policy's module.
+fn set_version(manifest: &Manifest, policies: &[LoadedPolicy]) -> String {
+    let mut text = manifest.digest.clone();
+    for p in policies {
+        text.push_str(&format!("\n{}={}", p.spec.id, p.module.hash()));
+    }
+    let hash = crate::runtime::content_hash(text.as_bytes());
+    format!("set-{}", &hash["sha256:".len().."sha256:".len() + 12])
 }
 
 /// The bytes of a module: embedded, read from disk, or built from its crate.

@@ -33,7 +33,7 @@ fn eval(campaign: &Campaign) -> perk_host::Evaluation {
     let purchase = Purchase { id: "p1".into(), customer_id: "c1".into(), currency: "RUB".into(), total: 4500, ..Default::default() };
     let customer = Customer::new("c1");
     let states = BTreeMap::new();
-    evaluate::purchase(campaign, &purchase, Situation { now: 0, customer: &customer, states: &states, variant: None })
+    evaluate::purchase(campaign, &purchase, Situation::new(0, &customer, &states))
 }
 
 #[test]
@@ -190,7 +190,7 @@ fn oversized_inputs_are_refused_per_policy() {
     purchase.attributes.push(("blob".into(), "x".repeat(200 << 10)));
     let customer = Customer::new("c1");
     let states = BTreeMap::new();
-    let e = evaluate::purchase(&campaign, &purchase, Situation { now: 0, customer: &customer, states: &states, variant: None });
+    let e = evaluate::purchase(&campaign, &purchase, Situation::new(0, &customer, &states));
     assert_eq!(e.failures.len(), 2);
     assert!(e.failures.iter().all(|f| f.failure.kind == FailureKind::InputTooLarge));
 }
@@ -203,7 +203,7 @@ fn state_round_trips_through_the_host() {
     let mut states = BTreeMap::new();
     let mut earned = Vec::new();
     for _ in 0..3 {
-        let e = evaluate::purchase(&campaign, &purchase, Situation { now: 0, customer: &customer, states: &states, variant: None });
+        let e = evaluate::purchase(&campaign, &purchase, Situation::new(0, &customer, &states));
         earned.push(e.combined.applied.iter().find(|a| a.origin.policy == "hostile").map(|a| a.value).unwrap());
         states = e.states;
     }
