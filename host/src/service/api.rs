@@ -11,7 +11,7 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{middleware, Json, Router};
+use axum::{middleware, Router};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,13 +42,19 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + S
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(format!("the request's task failed: {e}")))?
 }
 
-/// A JSON answer from text already rendered (stored answers are replayed byte for byte).
-fn json_text(status: StatusCode, body: String, replayed: bool) -> Response {
+/// A JSON answer from text already rendered (stored answers are replayed byte for byte),
+/// newline-terminated for terminals.
+fn json_text(status: StatusCode, mut body: String, replayed: bool) -> Response {
+    body.push('\n');
     let mut r = (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
     if replayed {
         r.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     r
+}
+
+fn json<T: Serialize>(value: &T) -> Response {
+    json_text(StatusCode::OK, serde_json::to_string(value).expect("serialises"), false)
 }
 
 /// The body as JSON text, its canonical form and its hash; 400/413/415 otherwise.
@@ -320,7 +326,7 @@ async fn post_refund(
         let version = engine.active().campaign.version.clone();
         let q = RefundRequest { id: &r.id, purchase: &purchase, amount: r.amount, hash: &body.hash, now: engine.now(), set_version: &version };
         match engine.ledger().refund(&q)? {
-            Ok(done) => Ok(json_text(StatusCode::OK, serde_json::to_string(&done).expect("serialises"), false)),
+            Ok(done) => Ok(json(&done)),
             Err(stored) => replay(stored, &body.hash, RequestKind::Refund, &r.id),
         }
     })
@@ -367,7 +373,7 @@ async fn post_redemption(
             reason: &reason,
         };
         match engine.ledger().redeem(&q)? {
-            Ok(done) => Ok(json_text(StatusCode::OK, serde_json::to_string(&done).expect("serialises"), false)),
+            Ok(done) => Ok(json(&done)),
             Err(stored) => replay(stored, &body.hash, RequestKind::Redemption, &r.id),
         }
     })
@@ -379,7 +385,7 @@ async fn post_redemption(
     responses((status = 200, body = crate::ledger::Account), (status = 404, body = ErrorBody)))]
 async fn get_customer(State(engine): State<Arc<Engine>>, Path(id): Path<String>) -> Result<Response, ApiError> {
     blocking(move || match engine.ledger().account(&id, engine.now())? {
-        Some(account) => Ok(Json(account).into_response()),
+        Some(account) => Ok(json(&account)),
         None => Err(ApiError::not_found(format!("no customer `{id}`: they have made no purchase or event yet"))),
     })
     .await
@@ -411,7 +417,7 @@ async fn get_ledger(
         }
         let entries = ledger.entries(&id, after, limit)?;
         let next = (entries.len() == limit as usize).then(|| entries.last().map(|e| e.seq)).flatten();
-        Ok(Json(serde_json::json!({ "customer": id, "entries": entries, "next_after": next })).into_response())
+        Ok(json(&serde_json::json!({ "customer": id, "entries": entries, "next_after": next })))
     })
     .await
 }
@@ -470,18 +476,17 @@ async fn get_policies(State(engine): State<Arc<Engine>>, headers: HeaderMap) -> 
             })
         })
         .collect();
-    Ok(Json(serde_json::json!({
+    Ok(json(&serde_json::json!({
         "campaign": active.campaign.manifest.campaign.name,
         "set_version": active.campaign.version,
         "since": active.since,
         "policies": policies,
-    }))
-    .into_response())
+    })))
 }
 
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Object)))]
 async fn healthz() -> Response {
-    Json(serde_json::json!({ "status": "ok" })).into_response()
+    json(&serde_json::json!({ "status": "ok" }))
 }
 
 #[utoipa::path(get, path = "/readyz", responses((status = 200, body = Object), (status = 503, body = ErrorBody)))]
@@ -492,8 +497,7 @@ async fn readyz(State(engine): State<Arc<Engine>>) -> Result<Response, ApiError>
             .stored(RequestKind::Purchase, "")
             .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", format!("the ledger does not answer: {e}")))?;
         let active = engine.active();
-        Ok(Json(serde_json::json!({ "status": "ready", "set_version": active.campaign.version, "policies": active.campaign.policies.len() }))
-            .into_response())
+        Ok(json(&serde_json::json!({ "status": "ready", "set_version": active.campaign.version, "policies": active.campaign.policies.len() })))
     })
     .await
 }
@@ -505,7 +509,7 @@ async fn prometheus() -> Response {
 
 async fn openapi() -> Response {
     use utoipa::OpenApi as _;
-    Json(Doc::openapi()).into_response()
+    json(&Doc::openapi())
 }
 
 /// `{"error": {"code": "...", "message": "..."}}`

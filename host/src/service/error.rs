@@ -56,6 +56,7 @@ impl From<crate::input::InputError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": { "code": self.code, "message": self.message } });
-        (self.status, axum::Json(body)).into_response()
+        let text = format!("{body}\n");
+        (self.status, [(axum::http::header::CONTENT_TYPE, "application/json")], text).into_response()
     }
 }
