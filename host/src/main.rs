@@ -54,8 +54,12 @@ enum Command {
     },
     /// List the standard policies built into this binary.
     Policies,
-    /// Serve the HTTP API for a campaign, with the ledger in an embedded SQLite database.
+    /// Serve the HTTP API for a campaign, with the ledger in an embedded SQLite database;
+    /// reload the policy set when the manifest or a module file changes.
     Serve(ServeArgs),
+    /// Build the campaign's policy crates, serve, and rebuild and reload on every change to
+    /// the manifest, a module file or a policy crate's sources.
+    Up(ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -74,6 +78,9 @@ struct ServeArgs {
     /// How often expired points lots are swept, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     expire_every: u64,
+    /// Do not watch files; reload only on `POST /v1/reload`.
+    #[arg(long)]
+    no_watch: bool,
 }
 
 #[derive(Subcommand)]
@@ -89,11 +96,14 @@ enum New {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A server reports reloads and its lifecycle; one-shot commands only warnings.
+    let default = if matches!(cli.command, Command::Serve(_) | Command::Up(_)) { "warn,perk_host=info" } else { "warn" };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into()))
         .with_writer(std::io::stderr)
         .init();
-    match run(Cli::parse()) {
+    match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -208,7 +218,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             println!("{}", serde_json::to_string_pretty(&evaluation)?);
         }
-        Command::Serve(args) => serve(&cli, args)?,
+        Command::Serve(args) => serve(&cli, args, false)?,
+        Command::Up(args) => serve(&cli, args, true)?,
         Command::Policies => {
             let runtime = runtime(&cli)?;
             for name in perk_host::stdlib::names() {
@@ -231,11 +242,36 @@ fn with_id(mut customer: perk_sdk::Customer, id: &str) -> Result<perk_sdk::Custo
     Ok(customer)
 }
 
-fn serve(cli: &Cli, args: &ServeArgs) -> Result<()> {
-    let campaign = load(cli, &args.dir)?;
+/// `perk serve` and, with `up`, `perk up`: the same server; `up` also watches crate sources
+/// and reports every reload on the console.
+fn serve(cli: &Cli, args: &ServeArgs, up: bool) -> Result<()> {
+    use perk_host::service::{Engine, Source};
+    use std::sync::Arc;
+    let manifest = if args.dir.is_dir() { args.dir.join(perk_host::manifest::FILE_NAME) } else { args.dir.clone() };
+    let runtime = runtime(cli)?;
+    if up {
+        eprintln!("perk up: building and checking {}", manifest.display());
+    }
+    let campaign = Campaign::load(&manifest, &runtime, &BuildOptions::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let db = args.data.join("ledger.sqlite");
     let ledger = perk_host::ledger::SqliteLedger::open(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let engine = std::sync::Arc::new(perk_host::service::Engine::new(campaign, std::sync::Arc::new(ledger)).with_api_key(args.api_key.clone()));
+    let source = Source { manifest, runtime, build: BuildOptions::default() };
+    let engine = Arc::new(Engine::new(campaign, Arc::new(ledger)).with_api_key(args.api_key.clone()).with_source(source));
+    let _watcher = if args.no_watch {
+        None
+    } else {
+        let report = move |r: &std::result::Result<perk_host::service::Reloaded, String>| {
+            if !up {
+                return; // the server's log has it
+            }
+            match r {
+                Ok(r) if r.changed => eprintln!("perk up: reloaded {} → {}", r.from, r.to),
+                Ok(r) => eprintln!("perk up: {} unchanged", r.to),
+                Err(e) => eprintln!("perk up: reload failed, still serving the last good set:\n{e}"),
+            }
+        };
+        Some(perk_host::service::watch(engine.clone(), up, report).map_err(|e| anyhow::anyhow!(e))?)
+    };
     let active = engine.active();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     runtime.block_on(async {

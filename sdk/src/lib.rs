@@ -143,15 +143,25 @@ pub fn parse_config<P: Policy>(json: &str) -> Result<P::Config> {
     let de = &mut serde_json::Deserializer::from_str(json);
     let config: P::Config = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
+        let inner = without_position(e.into_inner());
         if path == "." {
-            Error(inner.to_string())
+            Error(inner)
         } else {
             Error(format!("`{path}`: {inner}"))
         }
     })?;
     P::validate(&config)?;
     Ok(config)
+}
+
+/// serde_json's message without ` at line 1 column 25`: the position is in the JSON the host
+/// made from the manifest, which the author never sees; the key path says where.
+fn without_position(e: serde_json::Error) -> String {
+    let text = e.to_string();
+    match (e.line(), text.rfind(" at line ")) {
+        (1.., Some(i)) => text[..i].to_string(),
+        _ => text,
+    }
 }
 
 /// Everything a policy file usually needs.

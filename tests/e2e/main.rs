@@ -6,4 +6,5 @@ mod support;
 mod cli;
 mod parity;
 mod sandbox;
+mod reload;
 mod service;

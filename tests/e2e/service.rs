@@ -408,61 +408,17 @@ async fn admin_routes_need_the_key_and_the_docs_and_metrics_are_served() {
     assert_eq!(api.get("/readyz").await.0, StatusCode::OK);
 }
 
-/// `perk serve <args>` on a free loopback port: the child, its address, its stderr.
-fn serve(dir: &std::path::Path, args: &[&str]) -> (std::process::Child, String, std::io::BufReader<std::process::ChildStderr>) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_perk"))
-        .arg("serve")
-        .args(args)
-        .args(["--bind", "127.0.0.1:0"])
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", guest_target_dir())
-        .env("PERK_CACHE_DIR", guest_target_dir().join("perk-cache"))
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("http://") {
-        line.clear();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            panic!("perk serve exited: {:?}", child.wait());
-        }
-    }
-    let addr = line.split("http://").nth(1).and_then(|r| r.split(',').next()).unwrap().to_string();
-    (child, addr, stderr)
-}
-
-fn stop(mut child: std::process::Child, mut stderr: impl std::io::Read) -> String {
-    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
-    let exit = child.wait().unwrap();
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    assert!(exit.success(), "{exit:?}: {rest}");
-    rest
-}
-
 /// The real binary on a loopback port: serve, answer, stop on SIGTERM after draining.
 #[test]
 fn the_binary_serves_on_loopback_and_stops_cleanly() {
-    use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("perk.toml"), CAFE).unwrap();
-    let (child, addr, stderr) = serve(dir.path(), &[".", "--data", "data"]);
-    let request = |method: &str, path: &str, body: &str| -> String {
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(s, "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())
-            .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
-    };
-    let r = request("POST", "/v1/purchases", &coffee("p-1", "anna", 10_000));
-    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
-    let r = request("GET", "/v1/customers/anna", "");
-    assert!(r.contains("\"points\":100"), "{r}");
-    let rest = stop(child, stderr);
+    let server = serve(dir.path(), &[".", "--data", "data"]);
+    let (status, _) = http(&server.addr, "POST", "/v1/purchases", &coffee("p-1", "anna", 10_000));
+    assert_eq!(status, 200);
+    let (status, v) = http(&server.addr, "GET", "/v1/customers/anna", "");
+    assert_eq!((status, v["points"].as_i64()), (200, Some(100)), "{v}");
+    let rest = server.stop();
     assert!(rest.contains("stopped"), "{rest}");
     assert!(dir.path().join("data/ledger.sqlite").is_file());
 }
@@ -479,8 +435,8 @@ fn the_readme_walkthrough_works_verbatim() {
 
     let data = tempfile::tempdir().unwrap();
     let _guard = cargo_lock();
-    let (child, addr, log) = serve(&root(), &["examples/coffee-shop", "--data", data.path().to_str().unwrap()]);
-    let script = script.replace("localhost:8080", &addr);
+    let server = serve(&root(), &["examples/coffee-shop", "--data", data.path().to_str().unwrap()]);
+    let script = script.replace("localhost:8080", &server.addr);
     let run = || {
         let out = std::process::Command::new("bash").args(["-euo", "pipefail", "-c", &script]).output().unwrap();
         assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
@@ -490,7 +446,7 @@ fn the_readme_walkthrough_works_verbatim() {
     assert!(first.contains(r#""points":710"#) && first.contains("idempotent-replayed: true"), "{first}");
     assert!(first.contains(r#""points_reversed":187"#) && first.contains(r#""balance":423"#), "{first}");
     assert_eq!(run(), first, "the walk-through replays to the same answers");
-    stop(child, log);
+    server.stop();
 }
 
 #[tokio::test]

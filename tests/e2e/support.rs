@@ -92,3 +92,91 @@ pub fn redact_versions(json: &mut serde_json::Value) {
         _ => {}
     }
 }
+
+/// A `perk serve` child process; killed if a test panics before stopping it (an orphan
+/// would hold the test harness's output open).
+pub struct Server {
+    child: Option<std::process::Child>,
+    pub addr: String,
+    log_rx: Option<std::sync::mpsc::Receiver<String>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Server {
+    /// SIGTERM, then the exit must be clean; returns the rest of the server's stderr.
+    pub fn stop(mut self) -> String {
+        let mut child = self.child.take().unwrap();
+        let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let exit = child.wait().unwrap();
+        let rest = self.log_rx.take().unwrap().recv().unwrap_or_default();
+        assert!(exit.success(), "{exit:?}: {rest}");
+        rest
+    }
+}
+
+/// `perk serve <args>` on a free loopback port.
+pub fn serve(dir: &std::path::Path, args: &[&str]) -> Server {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_perk"))
+        .arg("serve")
+        .args(args)
+        .args(["--bind", "127.0.0.1:0"])
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", guest_target_dir())
+        .env("PERK_CACHE_DIR", guest_target_dir().join("perk-cache"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut server = Server { child: Some(child), addr: String::new(), log_rx: None };
+    let mut line = String::new();
+    while !line.contains("http://") {
+        line.clear();
+        if log.read_line(&mut line).unwrap() == 0 {
+            panic!("perk serve exited before listening");
+        }
+    }
+    server.addr = line.split("http://").nth(1).and_then(|r| r.split(',').next()).unwrap().to_string();
+    // Keep draining the log so a chatty server never blocks on a full pipe.
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut log, &mut rest);
+        let _ = tx.send(rest);
+    });
+    server.log_rx = Some(rx);
+    server
+}
+
+/// One HTTP/1.1 request on a new connection: the status and the JSON body (a string
+/// value when the body is not JSON).
+pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+    http_with(addr, method, path, body, &[])
+}
+
+pub fn http_with(addr: &str, method: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or_else(|| panic!("not an HTTP answer: {out:?}"));
+    let body = out.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let value = serde_json::from_str(body).unwrap_or_else(|_| serde_json::Value::String(body.to_string()));
+    (status, value)
+}

@@ -84,7 +84,14 @@ struct Inner {
     limits: Limits,
     cache: Option<cache::Cache>,
     cache_dir: Option<PathBuf>,
+    /// Compiled components by content hash, so reloading an unchanged module is free.
+    compiled: std::sync::Mutex<std::collections::HashMap<String, wasmtime::component::Component>>,
+    /// Runtimes with other limits made from this one, reused across reloads.
+    derived: std::sync::Mutex<Vec<Runtime>>,
 }
+
+/// Compiled components kept in memory per runtime; beyond this the map starts over.
+const MAX_COMPILED: usize = 256;
 
 /// Instances that may be alive at once (evaluations in flight × policies).
 const POOL_INSTANCES: u32 = 256;
@@ -95,12 +102,36 @@ impl Runtime {
         let engine = Self::build_engine(&limits)?;
         let linker = bindings::linker(&engine)?;
         let cache = cache_dir.clone().map(|dir| cache::Cache::new(dir, &engine));
-        Ok(Runtime { inner: Arc::new(Inner { engine, linker, limits, cache, cache_dir }) })
+        Ok(Runtime {
+            inner: Arc::new(Inner { engine, linker, limits, cache, cache_dir, compiled: Default::default(), derived: Default::default() }),
+        })
     }
 
-    /// A runtime like this one with other limits (a manifest's `[limits]`).
+    /// A runtime like this one with other limits (a manifest's `[limits]`); the same one
+    /// each time for the same limits.
     pub fn with_limits(&self, limits: Limits) -> Result<Self> {
-        Runtime::new(limits, self.inner.cache_dir.clone())
+        if limits == self.inner.limits {
+            return Ok(self.clone());
+        }
+        let mut derived = self.inner.derived.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = derived.iter().find(|r| r.inner.limits == limits) {
+            return Ok(r.clone());
+        }
+        let r = Runtime::new(limits, self.inner.cache_dir.clone())?;
+        derived.push(r.clone());
+        Ok(r)
+    }
+
+    pub(crate) fn compiled(&self, hash: &str) -> Option<wasmtime::component::Component> {
+        self.inner.compiled.lock().unwrap_or_else(|p| p.into_inner()).get(hash).cloned()
+    }
+
+    pub(crate) fn remember_compiled(&self, hash: &str, component: &wasmtime::component::Component) {
+        let mut map = self.inner.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_COMPILED {
+            map.clear();
+        }
+        map.insert(hash.to_string(), component.clone());
     }
 
     /// Pooled allocation with the settings that made a fresh instance cheapest on our

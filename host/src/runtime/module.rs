@@ -82,7 +82,7 @@ impl Runtime {
         }
         let hash = content_hash(bytes);
         let engine = self.engine();
-        let component = match self.inner.cache.as_ref().and_then(|c| c.get(engine, &hash)) {
+        let component = match self.compiled(&hash).or_else(|| self.inner.cache.as_ref().and_then(|c| c.get(engine, &hash))) {
             Some(c) => c,
             None => {
                 let component_bytes = as_component(bytes)?;
@@ -102,6 +102,7 @@ impl Runtime {
         if !forbidden.is_empty() {
             return Err(LoadError::ForbiddenImports(forbidden));
         }
+        self.remember_compiled(&hash, &component);
         let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| LoadError::Exports(format!("{e:#}")))?;
         let pre = PolicyPre::new(pre).map_err(|e| LoadError::Exports(format!("{e:#}")))?;
         let mut module = PolicyModule {

@@ -31,6 +31,9 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/v1/customers/{id}/ledger", get(get_ledger))
         .route("/v1/customers/{id}/redemptions", post(post_redemption))
         .route("/v1/policies", get(get_policies))
+        .route("/v1/versions", get(get_versions))
+        .route("/v1/reload", post(post_reload))
+        .route("/v1/rollback", post(post_rollback))
         .route_layer(middleware::from_fn(metrics::track))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -481,7 +484,64 @@ async fn get_policies(State(engine): State<Arc<Engine>>, headers: HeaderMap) -> 
         "set_version": active.campaign.version,
         "since": active.since,
         "policies": policies,
+        "reload": engine.reload_status(),
     })))
+}
+
+/// Recent policy sets, newest first (admin).
+#[utoipa::path(get, path = "/v1/versions", responses((status = 200, body = Object), (status = 401, body = ErrorBody)))]
+async fn get_versions(State(engine): State<Arc<Engine>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    admin(&engine, &headers)?;
+    let current = engine.active().campaign.version.clone();
+    let versions: Vec<_> = engine
+        .versions()
+        .iter()
+        .map(|a| {
+            let policies: serde_json::Map<String, serde_json::Value> =
+                a.campaign.policies.iter().map(|p| (p.spec.id.clone(), p.module.hash().into())).collect();
+            serde_json::json!({
+                "version": a.campaign.version,
+                "since": a.since,
+                "current": a.campaign.version == current,
+                "manifest": a.campaign.manifest.digest,
+                "policies": policies,
+            })
+        })
+        .collect();
+    Ok(json(&serde_json::json!({ "current": current, "versions": versions, "reload": engine.reload_status() })))
+}
+
+/// Reload the policy set from its files now, for deployments without file events (admin).
+#[utoipa::path(post, path = "/v1/reload",
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn post_reload(State(engine): State<Arc<Engine>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    admin(&engine, &headers)?;
+    blocking(move || match engine.reload() {
+        Ok(r) => Ok(json(&r)),
+        Err(message) => Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "reload_failed", message)),
+    })
+    .await
+}
+
+/// `{"version": "set-…"}`
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RollbackIn {
+    version: String,
+}
+
+/// Serve an earlier policy set again (admin).
+#[utoipa::path(post, path = "/v1/rollback", request_body = RollbackIn,
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn post_rollback(
+    State(engine): State<Arc<Engine>>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    admin(&engine, &headers)?;
+    let body = body(&headers, bytes)?;
+    let r: RollbackIn = input::parse(&body.canonical)?;
+    blocking(move || engine.rollback(&r.version).map(|r| json(&r)).map_err(ApiError::not_found)).await
 }
 
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Object)))]
@@ -523,9 +583,9 @@ struct ErrorBody {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Perk", description = "Loyalty campaigns from sandboxed reward policies. Money is integer minor units."),
-    paths(post_purchase, post_refund, post_event, get_customer, get_ledger, post_redemption, get_policies, healthz, readyz),
+    paths(post_purchase, post_refund, post_event, get_customer, get_ledger, post_redemption, get_policies, get_versions, post_reload, post_rollback, healthz, readyz),
     components(schemas(
-        input::PurchaseIn, input::ItemIn, input::EventIn, RefundIn, RedemptionIn, Answer, ErrorBody,
+        input::PurchaseIn, input::ItemIn, input::EventIn, RefundIn, RedemptionIn, RollbackIn, Answer, ErrorBody,
         crate::ledger::Account, crate::ledger::Lot, crate::ledger::Entry, crate::ledger::Refunded, crate::ledger::Redeemed
     ))
 )]

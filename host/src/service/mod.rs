@@ -9,14 +9,19 @@
 mod api;
 mod error;
 mod metrics;
+mod watch;
 
 pub use error::ApiError;
+pub use watch::{watch, Watcher};
 
 use crate::ledger::Ledger;
 use crate::manifest::Budget;
-use crate::registry::Campaign;
+use crate::registry::{BuildOptions, Campaign};
+use crate::runtime::Runtime;
 use arc_swap::ArcSwap;
-use std::collections::{BTreeMap, HashMap};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// Request bodies above this are refused with 413.
@@ -50,6 +55,42 @@ pub struct PolicyStats {
     pub last_error_at: Option<i64>,
 }
 
+/// Where the policy set comes from, for reloads.
+pub struct Source {
+    /// The manifest file.
+    pub manifest: PathBuf,
+    pub runtime: Runtime,
+    pub build: BuildOptions,
+}
+
+/// The last reload attempt that failed, shown until a reload succeeds.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReloadError {
+    /// Unix ms.
+    pub at: i64,
+    /// Every problem, each `file:line:column: key: message`.
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReloadStatus {
+    pub reloads: u64,
+    pub last_reload_at: Option<i64>,
+    pub last_error: Option<ReloadError>,
+}
+
+/// What a reload did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Reloaded {
+    pub from: String,
+    pub to: String,
+    /// `false` when the candidate set is the one already serving.
+    pub changed: bool,
+}
+
+/// Recent policy sets kept for `GET /v1/versions` and rollback.
+const HISTORY: usize = 16;
+
 /// Everything a request needs: the live policy set, the ledger, settings.
 pub struct Engine {
     active: ArcSwap<Active>,
@@ -57,17 +98,106 @@ pub struct Engine {
     api_key: Option<String>,
     stats: Mutex<HashMap<String, PolicyStats>>,
     clock: Box<dyn Fn() -> i64 + Send + Sync>,
+    source: Option<Source>,
+    /// Serialises reloads and rollbacks.
+    reloading: Mutex<()>,
+    /// Recent sets, newest first.
+    history: Mutex<VecDeque<Arc<Active>>>,
+    reload_status: Mutex<ReloadStatus>,
 }
 
 impl Engine {
     pub fn new(campaign: Campaign, ledger: Arc<dyn Ledger>) -> Engine {
+        let active = Arc::new(Active::new(campaign));
         Engine {
-            active: ArcSwap::from_pointee(Active::new(campaign)),
+            active: ArcSwap::new(active.clone()),
             ledger,
             api_key: None,
             stats: Mutex::new(HashMap::new()),
             clock: Box::new(crate::now_ms),
+            source: None,
+            reloading: Mutex::new(()),
+            history: Mutex::new(VecDeque::from([active])),
+            reload_status: Mutex::default(),
         }
+    }
+
+    /// Lets the engine reload its policy set from `source` (`POST /v1/reload`, the watcher).
+    pub fn with_source(mut self, source: Source) -> Engine {
+        self.source = Some(source);
+        self
+    }
+
+    pub fn source(&self) -> Option<&Source> {
+        self.source.as_ref()
+    }
+
+    /// Loads and checks the policy set from the source again (manifest, every module,
+    /// `describe`, configs, purity probes) and, if it loads and differs, swaps it in
+    /// whole. A set that fails keeps the current one serving; the error is kept in
+    /// [`Engine::reload_status`] until a reload succeeds.
+    pub fn reload(&self) -> Result<Reloaded, String> {
+        let Some(source) = &self.source else {
+            return Err("this server was not started from a manifest file; nothing to reload".into());
+        };
+        let _serial = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
+        let from = self.active().campaign.version.clone();
+        let result = Campaign::load(&source.manifest, &source.runtime, &source.build);
+        let mut status = self.reload_status.lock().unwrap_or_else(|p| p.into_inner());
+        match result {
+            Ok(campaign) => {
+                let to = campaign.version.clone();
+                status.last_error = None;
+                if to == from {
+                    return Ok(Reloaded { from, to, changed: false });
+                }
+                status.reloads += 1;
+                status.last_reload_at = Some(self.now());
+                drop(status);
+                self.swap(Arc::new(Active::new(campaign)));
+                tracing::info!(%from, %to, "policy set reloaded");
+                Ok(Reloaded { from, to, changed: true })
+            }
+            Err(e) => {
+                let message = e.to_string();
+                tracing::error!("reload refused, still serving {from}:\n{message}");
+                status.last_error = Some(ReloadError { at: self.now(), message: message.clone() });
+                Err(message)
+            }
+        }
+    }
+
+    /// Serves an earlier policy set again (one of [`Engine::versions`]).
+    pub fn rollback(&self, version: &str) -> Result<Reloaded, String> {
+        let _serial = self.reloading.lock().unwrap_or_else(|p| p.into_inner());
+        let from = self.active().campaign.version.clone();
+        let history = self.versions();
+        let Some(old) = history.iter().find(|a| a.campaign.version == version).cloned() else {
+            let known: Vec<&str> = history.iter().map(|a| a.campaign.version.as_str()).collect();
+            return Err(format!("no recent policy set `{version}`; known: {}", known.join(", ")));
+        };
+        let again = Active { campaign: old.campaign.clone(), budgets: old.budgets.clone(), since: self.now() };
+        self.swap(Arc::new(again));
+        tracing::info!(%from, to = version, "rolled back");
+        let changed = from != version;
+        Ok(Reloaded { from, to: version.to_string(), changed })
+    }
+
+    fn swap(&self, next: Arc<Active>) {
+        let mut history = self.history.lock().unwrap_or_else(|p| p.into_inner());
+        history.retain(|a| a.campaign.version != next.campaign.version);
+        history.push_front(next.clone());
+        history.truncate(HISTORY);
+        self.active.store(next);
+    }
+
+    /// Recent policy sets, newest first.
+    pub fn versions(&self) -> Vec<Arc<Active>> {
+        self.history.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+    }
+
+    pub fn reload_status(&self) -> ReloadStatus {
+        self.reload_status.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Admin routes accept `Authorization: Bearer <key>` or `X-Api-Key: <key>`; without a
@@ -94,7 +224,7 @@ impl Engine {
 
     /// Swaps in a new policy set whole; requests already running finish on the old one.
     pub fn publish(&self, campaign: Campaign) {
-        self.active.store(Arc::new(Active::new(campaign)));
+        self.swap(Arc::new(Active::new(campaign)));
     }
 
     pub fn ledger(&self) -> &Arc<dyn Ledger> {
