@@ -16,6 +16,7 @@ pub mod registry;
 pub mod runtime;
 pub mod scaffold;
 pub mod service;
+pub mod simulate;
 pub mod stdlib;
 
 pub use evaluate::{Evaluation, Situation};

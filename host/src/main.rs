@@ -57,9 +57,39 @@ enum Command {
     /// Serve the HTTP API for a campaign, with the ledger in an embedded SQLite database;
     /// reload the policy set when the manifest or a module file changes.
     Serve(ServeArgs),
+    /// Replay a purchase history through a campaign and report what it would cost.
+    Simulate(SimulateArgs),
     /// Build the campaign's policy crates, serve, and rebuild and reload on every change to
     /// the manifest, a module file or a policy crate's sources.
     Up(ServeArgs),
+}
+
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("history").required(true).args(["cdnow", "csv", "jsonl"])))]
+struct SimulateArgs {
+    /// Campaign directory (holding perk.toml) or manifest file.
+    dir: PathBuf,
+    /// A file in the CDNOW format (examples/data/cdnow/CDNOW_master.txt).
+    #[arg(long, value_name = "FILE")]
+    cdnow: Option<PathBuf>,
+    /// A CSV with a header row; give --map.
+    #[arg(long, value_name = "FILE", requires = "map")]
+    csv: Option<PathBuf>,
+    /// CSV columns: customer=<col>,at=<col>,total=<col>[,id=<col>][,category=<col>].
+    #[arg(long, value_name = "MAP")]
+    map: Option<perk_host::simulate::read::ColumnMap>,
+    /// JSON Lines, one API purchase body per line.
+    #[arg(long, value_name = "FILE")]
+    jsonl: Option<PathBuf>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Also write a self-contained HTML report with charts.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Threads [default: the machine's cores]; campaigns with budgets use one.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 #[derive(clap::Args)]
@@ -220,6 +250,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Serve(args) => serve(&cli, args, false)?,
         Command::Up(args) => serve(&cli, args, true)?,
+        Command::Simulate(args) => simulate(&cli, args)?,
         Command::Policies => {
             let runtime = runtime(&cli)?;
             for name in perk_host::stdlib::names() {
@@ -290,5 +321,44 @@ fn serve(cli: &Cli, args: &ServeArgs, up: bool) -> Result<()> {
         Ok::<_, anyhow::Error>(())
     })?;
     eprintln!("perk: stopped");
+    Ok(())
+}
+
+fn simulate(cli: &Cli, args: &SimulateArgs) -> Result<()> {
+    use perk_host::simulate::{self, read};
+    let campaign = load(cli, &args.dir)?;
+    let currency = campaign.manifest.campaign.currency.clone();
+    let history = match (&args.cdnow, &args.csv, &args.jsonl) {
+        (Some(f), _, _) => {
+            if currency != "USD" {
+                bail!("CDNOW purchases are in USD; the campaign `{}` runs in {currency}", campaign.manifest.campaign.name);
+            }
+            read::cdnow(f)
+        }
+        (_, Some(f), _) => read::csv(f, args.map.as_ref().expect("clap requires --map"), &currency),
+        (_, _, Some(f)) => read::jsonl(f, &currency),
+        _ => unreachable!("clap requires one history"),
+    }
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let purchases = read::in_time_order(history);
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let bar = indicatif::ProgressBar::new(purchases.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} replaying {bar:40} {pos}/{len} purchases, {per_sec}, {eta} left")
+            .expect("a valid template"),
+    );
+    let report = simulate::run(&campaign, &purchases, threads, &|n| bar.inc(n));
+    bar.finish_and_clear();
+    if let Some(path) = &args.report {
+        std::fs::write(path, simulate::report::html(&report)).with_context(|| format!("writing {}", path.display()))?;
+        if !args.json {
+            eprintln!("report written to {}", path.display());
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", simulate::report::table(&report));
+    }
     Ok(())
 }

@@ -8,3 +8,4 @@ mod parity;
 mod sandbox;
 mod reload;
 mod service;
+mod simulate;

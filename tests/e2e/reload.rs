@@ -236,3 +236,30 @@ fn reload_on_request_lists_versions_and_rolls_back() {
     assert!(sets.contains(&first.as_str()) && sets.contains(&second.as_str()), "{sets:?}");
     server.stop();
 }
+
+/// `perk up`: saving a policy crate's Rust source rebuilds it and the new code serves.
+#[test]
+fn perk_up_rebuilds_a_policy_crate_when_its_source_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = perk_in(dir.path(), &["new", "policy", "policies/big-order"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let manifest = "[campaign]\nname = \"Up\"\ncurrency = \"EUR\"\n\n[[policy]]\nid = \"big-order\"\nmodule = \"./policies/big-order\"\n[policy.config]\nmin_total = 10000\nbonus_points = 50\n";
+    std::fs::write(dir.path().join("perk.toml"), manifest).unwrap();
+    let _guard = cargo_lock();
+    let server = run_server(dir.path(), "up", &[".", "--data", "data"]);
+    let order = |id: &str| json!({"id": id, "customer_id": "c1", "total": 12000}).to_string();
+    let (status, v) = http(&server.addr, "POST", "/v1/purchases", &order("o-1"));
+    assert_eq!((status, v["totals"]["points"].as_i64()), (200, Some(50)), "{v}");
+
+    let lib = dir.path().join("policies/big-order/src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    assert!(source.contains("out.points(config.bonus_points,"), "{source}");
+    std::fs::write(&lib, source.replace("out.points(config.bonus_points,", "out.points(config.bonus_points * 3,")).unwrap();
+    let mut n = 1;
+    wait_for("the rebuilt policy", Duration::from_secs(180), || {
+        n += 1;
+        http(&server.addr, "POST", "/v1/purchases?dry_run=true", &order(&format!("o-{n}"))).1["totals"]["points"] == 150
+    });
+    let log = server.stop();
+    assert!(log.contains("perk up: reloaded set-"), "{log}");
+}

@@ -4,7 +4,7 @@
 use crate::support::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use perk_host::ledger::SqliteLedger;
+use perk_host::ledger::{MemoryLedger, SqliteLedger};
 use perk_host::manifest;
 use perk_host::registry::Campaign;
 use perk_host::service::{router, Engine};
@@ -63,11 +63,20 @@ impl Api {
     }
 
     fn open(manifest: &str, dir: tempfile::TempDir) -> Api {
-        let campaign = Campaign::from_manifest(manifest::parse(manifest, "perk.toml".as_ref()).unwrap(), &runtime(), &build_options()).unwrap();
         let ledger = SqliteLedger::open(&dir.path().join("ledger.sqlite")).unwrap();
+        Api::with_ledger(manifest, dir, Arc::new(ledger))
+    }
+
+    /// The same API over the in-memory ledger.
+    fn in_memory(manifest: &str) -> Api {
+        Api::with_ledger(manifest, tempfile::tempdir().unwrap(), Arc::new(MemoryLedger::new()))
+    }
+
+    fn with_ledger(manifest: &str, dir: tempfile::TempDir, ledger: Arc<dyn perk_host::ledger::Ledger>) -> Api {
+        let campaign = Campaign::from_manifest(manifest::parse(manifest, "perk.toml".as_ref()).unwrap(), &runtime(), &build_options()).unwrap();
         let clock = Arc::new(AtomicI64::new(T0));
         let c = clock.clone();
-        let engine = Engine::new(campaign, Arc::new(ledger)).with_api_key(Some("k3y".into())).with_clock(move || c.load(Ordering::SeqCst));
+        let engine = Engine::new(campaign, ledger).with_api_key(Some("k3y".into())).with_clock(move || c.load(Ordering::SeqCst));
         Api { engine: Arc::new(engine), clock, dir, manifest: manifest.to_string() }
     }
 
@@ -469,4 +478,40 @@ async fn events_earn_with_daily_caps_and_replay_like_purchases() {
     let (s, v) = api.post("/v1/events", r#"{"id": "e-5", "customer_id": "fay"}"#).await;
     assert_eq!((s, error_code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"));
     assert!(v["error"]["message"].as_str().unwrap().contains("kind"), "{v}");
+}
+
+/// The in-memory ledger (`perk simulate`) follows the same rules as SQLite: the same
+/// script of purchases, replays, refunds, redemptions, budgets, pending points and expiry
+/// gets byte-identical answers, accounts and audit trails from both.
+#[tokio::test]
+async fn the_memory_ledger_answers_exactly_like_sqlite() {
+    let manifest = format!("{CAFE}\n[[policy]]\nid = \"welcome\"\nmodule = \"welcome\"\nbudget = {{ total = 500 }}\n[policy.config]\nreward = {{ points = 300 }}\n")
+        .replace("[points]\nmin_redemption = 50", "[points]\nmin_redemption = 50\npending_days = 1\nlifetime_days = 30");
+    let apis = [Api::new(&manifest), Api::in_memory(&manifest)];
+    let mut transcripts = [Vec::new(), Vec::new()];
+    for (api, out) in apis.iter().zip(&mut transcripts) {
+        let mut note = |v: (StatusCode, Value)| out.push(json!([v.0.as_u16(), v.1]));
+        for (i, c) in ["anna", "bob", "anna", "cat", "anna"].iter().enumerate() {
+            note(api.post("/v1/purchases", coffee(&format!("p-{i}"), c, 10_000 + i as i64 * 1_000)).await);
+        }
+        note(api.post("/v1/purchases", coffee("p-0", "anna", 10_000)).await);
+        note(api.post("/v1/purchases", coffee("p-0", "anna", 1)).await);
+        api.advance(DAY);
+        note(api.post("/v1/customers/anna/redemptions", r#"{"id": "x-1", "points": 600}"#).await);
+        note(api.post("/v1/customers/anna/redemptions", r#"{"id": "x-2", "points": 9999}"#).await);
+        note(api.post("/v1/purchases/p-0/refunds", r#"{"id": "r-1", "amount": 4000}"#).await);
+        note(api.post("/v1/purchases/p-0/refunds", r#"{"id": "r-2"}"#).await);
+        note(api.post("/v1/purchases/p-4/refunds", r#"{"id": "r-3", "amount": 99999}"#).await);
+        api.advance(30 * DAY);
+        note((StatusCode::OK, json!(api.engine.ledger().expire(api.engine.now()).unwrap())));
+        for c in ["anna", "bob", "cat"] {
+            note(api.get(&format!("/v1/customers/{c}")).await);
+            note(api.get(&format!("/v1/customers/{c}/ledger")).await);
+        }
+    }
+    let [sqlite, memory] = transcripts;
+    for (i, (a, b)) in sqlite.iter().zip(&memory).enumerate() {
+        assert_eq!(a, b, "step {i} differs");
+    }
+    assert_eq!(sqlite.len(), memory.len());
 }

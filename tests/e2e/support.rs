@@ -125,9 +125,14 @@ impl Server {
 
 /// `perk serve <args>` on a free loopback port.
 pub fn serve(dir: &std::path::Path, args: &[&str]) -> Server {
+    run_server(dir, "serve", args)
+}
+
+/// `perk <command> <args>` (`serve` or `up`) on a free loopback port.
+pub fn run_server(dir: &std::path::Path, command: &str, args: &[&str]) -> Server {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_perk"))
-        .arg("serve")
+        .arg(command)
         .args(args)
         .args(["--bind", "127.0.0.1:0"])
         .current_dir(dir)

@@ -21,6 +21,7 @@
 //! not available yet. An expired lot stops counting at its expiry time whether or not the
 //! background sweep ([`Ledger::expire`]) has written its `expire` entry yet.
 
+pub mod memory;
 pub mod sqlite;
 
 use crate::evaluate::Evaluation;
@@ -29,6 +30,7 @@ use perk_sdk::{Customer, Money};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+pub use memory::MemoryLedger;
 pub use sqlite::SqliteLedger;
 
 #[derive(Debug, thiserror::Error)]

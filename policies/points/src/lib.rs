@@ -82,7 +82,8 @@ impl Policy for Points {
             None => (c.unit, c.points_per_unit, String::new()),
         };
         // Spend weighted by the lines' multipliers (in percent), rounded down once.
-        let weighted = if p.items.is_empty() {
+        let plain = c.by_sku.is_empty() && c.by_tag.is_empty() && c.by_category.is_empty();
+        let weighted = if p.items.is_empty() || plain {
             total as i128 * 100
         } else {
             p.items.iter().map(|i| i.subtotal().max(0) as i128 * c.line_pct(i) as i128).sum()

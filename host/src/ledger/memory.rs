@@ -1,0 +1,478 @@
+//! The in-memory ledger: the same rules as [`super::SqliteLedger`] (lots, pending,
+//! expiry, proportional refunds, budgets, idempotency) in plain maps, for `perk simulate`
+//! and tests. Nothing survives the process.
+
+use super::*;
+use std::sync::Mutex;
+
+#[derive(Clone, Debug)]
+struct LotRow {
+    seq: i64,
+    remaining: i64,
+    available_at: i64,
+    expires_at: Option<i64>,
+    purchase: Option<String>,
+    expired_entry: bool,
+}
+
+#[derive(Default)]
+struct CustomerRow {
+    customer: Customer,
+    revision: i64,
+    states: BTreeMap<String, Vec<u8>>,
+    progress: BTreeMap<String, Vec<serde_json::Value>>,
+    lots: Vec<LotRow>,
+    cashback: Money,
+}
+
+struct PurchaseRow {
+    customer: String,
+    paid: Money,
+    spend: Money,
+    points: i64,
+    cashback: Money,
+    refunded: Money,
+}
+
+#[derive(Default)]
+struct Inner {
+    customers: HashMap<String, CustomerRow>,
+    requests: HashMap<(&'static str, String), Stored>,
+    purchases: HashMap<String, PurchaseRow>,
+    /// (policy, day) → used.
+    budget_use: HashMap<(String, i64), Money>,
+    entries: Vec<(String, Entry)>,
+    seq: i64,
+}
+
+/// See the module docs. `keep_entries(false)` drops the audit trail (balances do not need
+/// it), which keeps a long simulation's memory flat.
+pub struct MemoryLedger {
+    inner: Mutex<Inner>,
+    keep_entries: bool,
+}
+
+impl Default for MemoryLedger {
+    fn default() -> Self {
+        MemoryLedger { inner: Mutex::default(), keep_entries: true }
+    }
+}
+
+impl MemoryLedger {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn keep_entries(mut self, keep: bool) -> Self {
+        self.keep_entries = keep;
+        self
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Every customer's id, tier and spendable balance at `now` (for reports).
+    pub fn customers(&self, now: i64) -> Vec<(String, Option<String>, i64)> {
+        let inner = self.lock();
+        inner.customers.values().map(|c| (c.customer.id.clone(), c.customer.tier.clone(), balance(c, now).0)).collect()
+    }
+}
+
+fn live(l: &LotRow, now: i64) -> bool {
+    l.expires_at.is_none_or(|e| e > now)
+}
+
+fn balance(c: &CustomerRow, now: i64) -> (i64, i64) {
+    c.lots.iter().filter(|l| live(l, now)).fold((0, 0), |(s, p), l| if l.available_at <= now { (s + l.remaining, p) } else { (s, p + l.remaining) })
+}
+
+fn account(c: &CustomerRow, now: i64) -> Account {
+    let (points, pending) = balance(c, now);
+    let mut expiring: Vec<Lot> = c
+        .lots
+        .iter()
+        .filter(|l| l.remaining > 0 && live(l, now))
+        .filter_map(|l| Some(Lot { points: l.remaining, expires_at: l.expires_at? }))
+        .collect();
+    expiring.sort_by_key(|l| l.expires_at);
+    Account {
+        customer: c.customer.id.clone(),
+        points,
+        pending,
+        tier: c.customer.tier.clone(),
+        lifetime_spend: c.customer.lifetime_spend,
+        purchases: c.customer.purchases,
+        cashback: c.cashback,
+        progress: c.progress.values().flatten().cloned().collect(),
+        expiring,
+    }
+}
+
+fn seen(inner: &Inner, kind: RequestKind, id: &str, hash: &str) -> Result<Option<Stored>, LedgerError> {
+    match inner.requests.get(&(kind.as_str(), id.to_string())) {
+        Some(s) if s.hash == hash => Ok(Some(s.clone())),
+        Some(_) => Err(LedgerError::IdConflict(format!(
+            "{} `{id}` was already recorded with a different body; use a new id for a new {}",
+            kind.as_str(),
+            kind.as_str()
+        ))),
+        None => Ok(None),
+    }
+}
+
+fn used(inner: &Inner, policy: &str, today: i64) -> (Money, Money) {
+    inner.budget_use.iter().filter(|((p, _), _)| p == policy).fold((0, 0), |(t, d), ((_, day), v)| (t + v, if *day == today { d + v } else { d }))
+}
+
+/// Takes up to `points` from `c`'s lots: those of `first_from` first, then soonest expiry.
+/// Returns `(lot seq, taken)` per lot touched.
+fn take(c: &mut CustomerRow, points: i64, now: i64, include_pending: bool, first_from: Option<&str>) -> Vec<(i64, i64)> {
+    let mut order: Vec<usize> = (0..c.lots.len())
+        .filter(|&i| {
+            let l = &c.lots[i];
+            l.remaining > 0 && live(l, now) && (include_pending || l.available_at <= now)
+        })
+        .collect();
+    order.sort_by_key(|&i| {
+        let l = &c.lots[i];
+        (first_from.is_none_or(|p| l.purchase.as_deref() != Some(p)), l.expires_at.is_none(), l.expires_at, l.seq)
+    });
+    let mut out = Vec::new();
+    let mut left = points;
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        let l = &mut c.lots[i];
+        let t = l.remaining.min(left);
+        l.remaining -= t;
+        left -= t;
+        out.push((l.seq, t));
+    }
+    out
+}
+
+impl Inner {
+    fn next_seq(&mut self) -> i64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn record(&mut self, keep: bool, customer: &str, entry: Entry) {
+        if keep {
+            self.entries.push((customer.to_string(), entry));
+        }
+    }
+}
+
+fn entry(seq: i64, kind: &str, at: i64, reason: String) -> Entry {
+    Entry {
+        seq,
+        kind: kind.into(),
+        points: 0,
+        amount: 0,
+        lot: None,
+        at,
+        available_at: None,
+        expires_at: None,
+        policy: None,
+        version: None,
+        set_version: None,
+        purchase: None,
+        reference: None,
+        reason,
+        reward: None,
+    }
+}
+
+impl Ledger for MemoryLedger {
+    fn stored(&self, kind: RequestKind, id: &str) -> Result<Option<Stored>, LedgerError> {
+        Ok(self.lock().requests.get(&(kind.as_str(), id.to_string())).cloned())
+    }
+
+    fn snapshot(&self, customer: &str, now: i64) -> Result<Snapshot, LedgerError> {
+        let inner = self.lock();
+        Ok(match inner.customers.get(customer) {
+            None => Snapshot { customer: Customer::new(customer), ..Default::default() },
+            Some(c) => {
+                let mut cu = c.customer.clone();
+                cu.points = balance(c, now).0;
+                Snapshot { customer: cu, states: c.states.clone(), revision: c.revision }
+            }
+        })
+    }
+
+    fn budget_left(&self, budgets: &BTreeMap<String, Budget>, now: i64) -> Result<HashMap<String, Money>, LedgerError> {
+        let inner = self.lock();
+        Ok(budgets
+            .iter()
+            .map(|(p, b)| {
+                let (t, d) = used(&inner, p, day(now));
+                (p.clone(), left(b, t, d))
+            })
+            .collect())
+    }
+
+    fn commit(&self, r: &Record, respond: &dyn Fn(&Account) -> String) -> Result<Commit, LedgerError> {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        if let Some(s) = seen(inner, r.kind, r.id, r.hash)? {
+            return Ok(Commit::Replayed(s.response));
+        }
+        if inner.customers.get(r.customer).map_or(0, |c| c.revision) != r.revision {
+            return Ok(Commit::Stale);
+        }
+        let e = r.evaluation;
+        let mut spent: BTreeMap<&str, Money> = BTreeMap::new();
+        for a in &e.combined.applied {
+            if r.budgets.contains_key(&a.origin.policy) {
+                *spent.entry(&a.origin.policy).or_default() += a.value;
+            }
+        }
+        let today = day(r.now);
+        for (policy, value) in &spent {
+            let (t, d) = used(inner, policy, today);
+            if *value > left(&r.budgets[*policy], t, d) {
+                return Ok(Commit::Stale);
+            }
+        }
+        for (policy, value) in &spent {
+            *inner.budget_use.entry((policy.to_string(), today)).or_default() += value;
+        }
+
+        let t = &e.combined.totals;
+        let is_purchase = r.kind == RequestKind::Purchase;
+        let spend = if is_purchase { (r.goods - t.discount).max(0) } else { 0 };
+        let mut new_lots = Vec::new();
+        let mut new_entries = Vec::new();
+        let (purchase, reference) = if is_purchase { (Some(r.id.to_string()), None) } else { (None, Some(r.id.to_string())) };
+        let mut cashback = 0;
+        for a in &e.combined.applied {
+            if matches!(a.reward, perk_sdk::Reward::Points { amount } if amount <= 0) {
+                continue;
+            }
+            let seq = inner.next_seq();
+            let mut en = entry(seq, "reward", r.now, a.reason.clone());
+            en.policy = Some(a.origin.policy.clone());
+            en.version = Some(a.origin.version.clone());
+            en.set_version = Some(r.set_version.to_string());
+            en.purchase = purchase.clone();
+            en.reference = reference.clone();
+            en.amount = a.value;
+            if self.keep_entries {
+                en.reward = serde_json::to_value(&a.reward).ok();
+            }
+            match &a.reward {
+                perk_sdk::Reward::Points { amount } if *amount > 0 => {
+                    let (available_at, expires_at) = (r.points.available_at(r.at), r.points.expires_at(r.at));
+                    new_lots.push(LotRow { seq, remaining: *amount, available_at, expires_at, purchase: purchase.clone(), expired_entry: false });
+                    en.kind = "earn".into();
+                    en.points = *amount;
+                    en.amount = 0;
+                    en.lot = Some(seq);
+                    en.available_at = Some(available_at);
+                    en.expires_at = expires_at;
+                }
+                perk_sdk::Reward::Cashback { .. } => {
+                    en.kind = "cashback".into();
+                    cashback += a.value;
+                }
+                _ => {}
+            }
+            new_entries.push(en);
+        }
+        let c = inner.customers.entry(r.customer.to_string()).or_insert_with(|| CustomerRow {
+            customer: Customer::new(r.customer),
+            ..Default::default()
+        });
+        let cu = &mut c.customer;
+        if let Some(tier) = &t.tier {
+            cu.tier = (!tier.is_empty()).then(|| tier.clone());
+        }
+        cu.lifetime_spend += spend;
+        if is_purchase {
+            cu.purchases += 1;
+            cu.first_purchase_at = Some(cu.first_purchase_at.map_or(r.at, |f| f.min(r.at)));
+            cu.last_purchase_at = Some(cu.last_purchase_at.map_or(r.at, |l| l.max(r.at)));
+        }
+        c.revision += 1;
+        c.cashback += cashback;
+        for (policy, state) in &e.states {
+            c.states.insert(policy.clone(), state.clone());
+        }
+        for policy in r.ran {
+            let reports: Vec<serde_json::Value> =
+                e.progress.iter().filter(|p| &p.policy == policy).map(|p| serde_json::to_value(p).expect("serialises")).collect();
+            if reports.is_empty() {
+                c.progress.remove(policy);
+            } else {
+                c.progress.insert(policy.clone(), reports);
+            }
+        }
+        c.lots.extend(new_lots);
+        let response = respond(&account(c, r.now));
+        if is_purchase {
+            inner.purchases.insert(
+                r.id.to_string(),
+                PurchaseRow { customer: r.customer.to_string(), paid: t.payable, spend, points: t.points, cashback: t.cashback, refunded: 0 },
+            );
+        }
+        for en in new_entries {
+            inner.record(self.keep_entries, r.customer, en);
+        }
+        inner.requests.insert((r.kind.as_str(), r.id.to_string()), Stored { hash: r.hash.to_string(), response: response.clone() });
+        Ok(Commit::Done(response))
+    }
+
+    fn refund(&self, q: &RefundRequest) -> Result<Result<Refunded, Stored>, LedgerError> {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        if let Some(s) = seen(inner, RequestKind::Refund, q.id, q.hash)? {
+            return Ok(Err(s));
+        }
+        let Some(p) = inner.purchases.get(q.purchase) else {
+            return Err(LedgerError::NotFound(format!("no purchase `{}`", q.purchase)));
+        };
+        let left = p.paid - p.refunded;
+        let amount = q.amount.unwrap_or(left);
+        if left <= 0 {
+            return Err(LedgerError::Rejected(format!("purchase `{}` is already refunded in full ({})", q.purchase, p.paid)));
+        }
+        if amount <= 0 || amount > left {
+            return Err(LedgerError::Rejected(format!(
+                "`amount`: {amount} is not between 1 and {left}, what is left to refund of the {} paid",
+                p.paid
+            )));
+        }
+        let now_refunded = p.refunded + amount;
+        let due = |earned: i64| proportion(earned, now_refunded, p.paid) - proportion(earned, p.refunded, p.paid);
+        let (points_due, cashback_due, spend_due) = (due(p.points), due(p.cashback), due(p.spend));
+        let customer = p.customer.clone();
+        let c = inner.customers.get_mut(&customer).expect("a purchase's customer exists");
+        let taken = take(c, points_due, q.now, true, Some(q.purchase));
+        let reversed: i64 = taken.iter().map(|(_, t)| t).sum();
+        let unrecovered = points_due - reversed;
+        c.cashback -= cashback_due;
+        c.customer.lifetime_spend = (c.customer.lifetime_spend - spend_due).max(0);
+        c.revision += 1;
+        let (points_now, pending) = balance(c, q.now);
+        inner.purchases.get_mut(q.purchase).expect("checked above").refunded = now_refunded;
+        let reason = format!("refund `{}` of {} on purchase `{}`", q.id, perk_sdk::money(amount), q.purchase);
+        let mut rows: Vec<(i64, i64, Money, String)> = taken.into_iter().map(|(lot, t)| (lot, -t, 0, reason.clone())).collect();
+        if unrecovered > 0 {
+            rows.push((0, 0, 0, format!("{reason}: {unrecovered} points were already spent and are not taken back")));
+        }
+        if cashback_due > 0 {
+            rows.push((0, 0, -cashback_due, reason.clone()));
+        }
+        for (lot, points, amount, why) in rows {
+            let seq = inner.next_seq();
+            let mut en = entry(seq, "reverse", q.now, why);
+            en.points = points;
+            en.amount = amount;
+            if amount != 0 {
+                en.reward = Some(serde_json::json!({ "kind": "cashback" }));
+            }
+            en.lot = (lot > 0).then_some(lot);
+            en.purchase = Some(q.purchase.to_string());
+            en.reference = Some(q.id.to_string());
+            en.set_version = Some(q.set_version.to_string());
+            inner.record(self.keep_entries, &customer, en);
+        }
+        let answer = Refunded {
+            refund: q.id.to_string(),
+            purchase: q.purchase.to_string(),
+            customer,
+            amount,
+            refunded_total: now_refunded,
+            points_reversed: reversed,
+            unrecovered_points: unrecovered,
+            cashback_reversed: cashback_due,
+            points: points_now,
+            pending,
+        };
+        let response = serde_json::to_string(&answer).expect("serialises");
+        inner.requests.insert(("refund", q.id.to_string()), Stored { hash: q.hash.to_string(), response });
+        Ok(Ok(answer))
+    }
+
+    fn redeem(&self, q: &RedeemRequest) -> Result<Result<Redeemed, Stored>, LedgerError> {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        if let Some(s) = seen(inner, RequestKind::Redemption, q.id, q.hash)? {
+            return Ok(Err(s));
+        }
+        let Some(c) = inner.customers.get_mut(q.customer) else {
+            return Err(LedgerError::NotFound(format!("no customer `{}`", q.customer)));
+        };
+        if q.points < q.rules.min_redemption {
+            return Err(LedgerError::Rejected(format!(
+                "`points`: {} is below the minimum redemption of {} points",
+                q.points, q.rules.min_redemption
+            )));
+        }
+        let (have, pending) = balance(c, q.now);
+        if have < q.points {
+            let pending = if pending > 0 { format!(" ({pending} more are pending)") } else { String::new() };
+            return Err(LedgerError::Rejected(format!(
+                "insufficient points: `{}` has {have} spendable{pending}, the redemption asks for {}",
+                q.customer, q.points
+            )));
+        }
+        let taken = take(c, q.points, q.now, false, None);
+        c.revision += 1;
+        for (lot, t) in taken {
+            let seq = inner.next_seq();
+            let mut en = entry(seq, "redeem", q.now, q.reason.to_string());
+            en.points = -t;
+            en.lot = Some(lot);
+            en.reference = Some(q.id.to_string());
+            inner.record(self.keep_entries, q.customer, en);
+        }
+        let answer = Redeemed {
+            redemption: q.id.to_string(),
+            customer: q.customer.to_string(),
+            points: q.points,
+            value: q.points.saturating_mul(q.point_value),
+            balance: have - q.points,
+        };
+        let response = serde_json::to_string(&answer).expect("serialises");
+        inner.requests.insert(("redemption", q.id.to_string()), Stored { hash: q.hash.to_string(), response });
+        Ok(Ok(answer))
+    }
+
+    fn account(&self, customer: &str, now: i64) -> Result<Option<Account>, LedgerError> {
+        Ok(self.lock().customers.get(customer).map(|c| account(c, now)))
+    }
+
+    fn entries(&self, customer: &str, after: i64, limit: u32) -> Result<Vec<Entry>, LedgerError> {
+        let inner = self.lock();
+        Ok(inner.entries.iter().filter(|(c, e)| c == customer && e.seq > after).take(limit as usize).map(|(_, e)| e.clone()).collect())
+    }
+
+    fn expire(&self, now: i64) -> Result<u64, LedgerError> {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let mut expired = Vec::new();
+        for (id, c) in inner.customers.iter_mut() {
+            for l in c.lots.iter_mut().filter(|l| !l.expired_entry && l.expires_at.is_some_and(|e| e <= now)) {
+                l.expired_entry = true;
+                if l.remaining > 0 {
+                    expired.push((id.clone(), l.seq, l.remaining));
+                    l.remaining = 0;
+                }
+            }
+        }
+        let n = expired.len() as u64;
+        expired.sort_by_key(|(_, lot, _)| *lot);
+        for (customer, lot, points) in expired {
+            let seq = inner.next_seq();
+            let mut en = entry(seq, "expire", now, format!("points expired: lot {lot} reached its lifetime"));
+            en.points = -points;
+            en.lot = Some(lot);
+            inner.record(self.keep_entries, &customer, en);
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,330 @@
+//! `perk simulate`: a purchase history replayed through a campaign in time order, with the
+//! server's runtime, policies, combining and ledger rules (an in-memory [`MemoryLedger`]),
+//! and what it would have cost and whom it would have rewarded.
+//!
+//! The simulated host clock is each purchase's own time. Customers are independent unless
+//! a policy has a budget (shared by everyone), so without budgets the customers are split
+//! across threads, each with its own ledger, each replaying its customers in time order.
+
+pub mod read;
+pub mod report;
+
+use crate::evaluate::{self, Situation};
+use crate::ledger::{Commit, Ledger, MemoryLedger, Record, RequestKind};
+use crate::registry::Campaign;
+use perk_sdk::{Money, Purchase, Reward};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+/// Totals of one policy over the whole replay.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PolicyTotals {
+    pub evaluations: u64,
+    pub rewards: u64,
+    pub points: i64,
+    pub discounts: Money,
+    pub cashback: Money,
+    /// Everything it gave, in money (points at the campaign's `point_value`).
+    pub cost: Money,
+    pub failures: u64,
+}
+
+/// One calendar month (UTC) of the replay.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Month {
+    /// `1997-01`.
+    pub month: String,
+    pub purchases: u64,
+    pub revenue: Money,
+    pub reward_cost: Money,
+    /// Customers holding each tier at the end of the month.
+    pub tiers: BTreeMap<String, u64>,
+}
+
+/// What `perk simulate --json` prints.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub campaign: String,
+    pub currency: String,
+    pub purchases: u64,
+    pub customers: u64,
+    /// What customers paid (minor units).
+    pub revenue: Money,
+    pub points_awarded: i64,
+    pub discounts: Money,
+    pub cashback: Money,
+    /// Shipping waived.
+    pub free_shipping: Money,
+    /// Points at `point_value`, plus discounts, cashback and shipping waived.
+    pub reward_cost: Money,
+    /// Tier name → customers holding it at the end.
+    pub tiers: BTreeMap<String, u64>,
+    pub per_policy: BTreeMap<String, PolicyTotals>,
+    /// Share of customers with two purchases or more.
+    pub repeat_purchase_rate: f64,
+    /// Revenue per purchase (minor units, rounded down).
+    pub avg_check: Money,
+    /// Policy calls that failed (their rewards were dropped).
+    pub failures: u64,
+    pub elapsed_ms: u64,
+    pub purchases_per_second: f64,
+    pub evaluations_per_second: f64,
+    pub threads: usize,
+    pub months: Vec<Month>,
+    /// `(label, customers)`: customers by how many rewards they earned.
+    pub rewards_per_customer: Vec<(String, u64)>,
+}
+
+/// What one thread saw.
+#[derive(Default)]
+struct Part {
+    purchases: u64,
+    revenue: Money,
+    points: i64,
+    discounts: Money,
+    cashback: Money,
+    free_shipping: Money,
+    evaluations: u64,
+    failures: u64,
+    per_policy: BTreeMap<String, PolicyTotals>,
+    /// month index → (purchases, revenue, reward cost)
+    months: BTreeMap<i32, (u64, Money, Money)>,
+    /// (month index, customer's tier before, after), in time order per customer.
+    tier_changes: Vec<(i32, Option<String>, Option<String>)>,
+    /// customer → (purchases, rewards)
+    customers: HashMap<String, (u32, u32)>,
+}
+
+fn month_index(ms: i64) -> i32 {
+    let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.year() * 12 + t.month() as i32 - 1
+}
+
+fn month_name(index: i32) -> String {
+    format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1)
+}
+
+/// Replays `purchases` (in time order) through `campaign`; `tick` is called with the number
+/// of purchases done since the last call (for a progress bar).
+pub fn run(campaign: &Campaign, purchases: &[Purchase], threads: usize, tick: &(dyn Fn(u64) + Sync)) -> Report {
+    let start = Instant::now();
+    let budgets: BTreeMap<String, crate::manifest::Budget> =
+        campaign.policies.iter().filter_map(|p| Some((p.spec.id.clone(), p.spec.budget?))).collect();
+    // Budgets are shared by every customer: one ledger, one thread.
+    let threads = if budgets.is_empty() { threads.max(1) } else { 1 };
+    let mut shards: Vec<Vec<&Purchase>> = vec![Vec::new(); threads];
+    for p in purchases {
+        let shard = (fxhash(&p.customer_id) % threads as u64) as usize;
+        shards[shard].push(p);
+    }
+    let parts: Vec<Part> = std::thread::scope(|s| {
+        let handles: Vec<_> = shards.iter().map(|shard| s.spawn(|| replay(campaign, shard, &budgets, tick))).collect();
+        handles.into_iter().map(|h| h.join().expect("a simulation thread panicked")).collect()
+    });
+    let elapsed = start.elapsed();
+    merge(campaign, parts, threads, elapsed)
+}
+
+/// FNV-1a: a stable spread of customers over threads.
+fn fxhash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
+fn replay(campaign: &Campaign, purchases: &[&Purchase], budgets: &BTreeMap<String, crate::manifest::Budget>, tick: &(dyn Fn(u64) + Sync)) -> Part {
+    let ledger = MemoryLedger::new().keep_entries(false);
+    let rules = &campaign.manifest.points;
+    let point_value = campaign.manifest.campaign.point_value;
+    let mut part = Part::default();
+    let mut pending_ticks = 0;
+    for p in purchases {
+        let now = p.at;
+        let snapshot = ledger.snapshot(&p.customer_id, now).expect("the memory ledger does not fail");
+        let budget_left = ledger.budget_left(budgets, now).expect("the memory ledger does not fail");
+        let sit = Situation { now, customer: &snapshot.customer, states: &snapshot.states, variant: None, budget_left: Some(&budget_left) };
+        let e = evaluate::purchase(campaign, p, sit);
+        let ran: Vec<String> = campaign
+            .policies
+            .iter()
+            .map(|x| &x.spec.id)
+            .filter(|id| !e.inactive.iter().any(|i| &i.policy == *id) && !e.failures.iter().any(|f| &f.policy == *id))
+            .cloned()
+            .collect();
+        let record = Record {
+            kind: RequestKind::Purchase,
+            id: &p.id,
+            customer: &p.customer_id,
+            hash: "",
+            at: p.at,
+            now,
+            set_version: &campaign.version,
+            revision: snapshot.revision,
+            budget_left: &budget_left,
+            budgets,
+            points: rules,
+            goods: p.total,
+            evaluation: &e,
+            ran: &ran,
+        };
+        match ledger.commit(&record, &|_| String::new()).expect("the memory ledger does not fail") {
+            Commit::Done(_) => {}
+            // The same purchase id twice in the history: counted once.
+            Commit::Replayed(_) | Commit::Stale => continue,
+        }
+        let t = &e.combined.totals;
+        let shipping_waived = if t.free_shipping { p.shipping.max(0) } else { 0 };
+        let cost = t.points.saturating_mul(point_value) + t.discount + t.cashback + shipping_waived;
+        part.purchases += 1;
+        part.revenue += t.payable;
+        part.points += t.points;
+        part.discounts += t.discount;
+        part.cashback += t.cashback;
+        part.free_shipping += shipping_waived;
+        part.evaluations += (ran.len() + e.failures.len()) as u64;
+        part.failures += e.failures.len() as u64;
+        let m = part.months.entry(month_index(p.at)).or_default();
+        m.0 += 1;
+        m.1 += t.payable;
+        m.2 += cost;
+        for id in &ran {
+            part.per_policy.entry(id.clone()).or_default().evaluations += 1;
+        }
+        for f in &e.failures {
+            let pt = part.per_policy.entry(f.policy.clone()).or_default();
+            pt.evaluations += 1;
+            pt.failures += 1;
+        }
+        for a in &e.combined.applied {
+            let pt = part.per_policy.entry(a.origin.policy.clone()).or_default();
+            pt.rewards += 1;
+            match &a.reward {
+                Reward::Points { amount } => {
+                    pt.points += amount;
+                    pt.cost += amount.saturating_mul(point_value);
+                }
+                Reward::Cashback { .. } => {
+                    pt.cashback += a.value;
+                    pt.cost += a.value;
+                }
+                Reward::OrderDiscount { .. } | Reward::ItemDiscount { .. } | Reward::PercentDiscount { .. } => {
+                    pt.discounts += a.value;
+                    pt.cost += a.value;
+                }
+                Reward::FreeShipping => pt.cost += shipping_waived,
+                _ => {}
+            }
+        }
+        let c = part.customers.entry(p.customer_id.clone()).or_default();
+        c.0 += 1;
+        c.1 += e.combined.applied.len() as u32;
+        if let Some(after) = &t.tier {
+            let after = (!after.is_empty()).then(|| after.clone());
+            if after != snapshot.customer.tier {
+                part.tier_changes.push((month_index(p.at), snapshot.customer.tier.clone(), after));
+            }
+        }
+        pending_ticks += 1;
+        if pending_ticks == 512 {
+            tick(pending_ticks);
+            pending_ticks = 0;
+        }
+    }
+    tick(pending_ticks);
+    part
+}
+
+fn merge(campaign: &Campaign, parts: Vec<Part>, threads: usize, elapsed: std::time::Duration) -> Report {
+    let mut r = Report {
+        campaign: campaign.manifest.campaign.name.clone(),
+        currency: campaign.manifest.campaign.currency.clone(),
+        purchases: 0,
+        customers: 0,
+        revenue: 0,
+        points_awarded: 0,
+        discounts: 0,
+        cashback: 0,
+        free_shipping: 0,
+        reward_cost: 0,
+        tiers: BTreeMap::new(),
+        per_policy: BTreeMap::new(),
+        repeat_purchase_rate: 0.0,
+        avg_check: 0,
+        failures: 0,
+        elapsed_ms: elapsed.as_millis() as u64,
+        purchases_per_second: 0.0,
+        evaluations_per_second: 0.0,
+        threads,
+        months: Vec::new(),
+        rewards_per_customer: Vec::new(),
+    };
+    let mut months: BTreeMap<i32, (u64, Money, Money)> = BTreeMap::new();
+    let mut changes = Vec::new();
+    let mut evaluations = 0;
+    let mut repeat = 0;
+    let buckets: [(&str, u32, u32); 7] = [("0", 0, 0), ("1", 1, 1), ("2", 2, 2), ("3–5", 3, 5), ("6–10", 6, 10), ("11–20", 11, 20), ("21+", 21, u32::MAX)];
+    let mut histogram = [0u64; 7];
+    for part in parts {
+        r.purchases += part.purchases;
+        r.revenue += part.revenue;
+        r.points_awarded += part.points;
+        r.discounts += part.discounts;
+        r.cashback += part.cashback;
+        r.free_shipping += part.free_shipping;
+        r.failures += part.failures;
+        evaluations += part.evaluations;
+        for (id, t) in part.per_policy {
+            let m = r.per_policy.entry(id).or_default();
+            m.evaluations += t.evaluations;
+            m.rewards += t.rewards;
+            m.points += t.points;
+            m.discounts += t.discounts;
+            m.cashback += t.cashback;
+            m.cost += t.cost;
+            m.failures += t.failures;
+        }
+        for (k, (n, rev, cost)) in part.months {
+            let m = months.entry(k).or_default();
+            m.0 += n;
+            m.1 += rev;
+            m.2 += cost;
+        }
+        changes.extend(part.tier_changes);
+        r.customers += part.customers.len() as u64;
+        for (purchases, rewards) in part.customers.values() {
+            repeat += (*purchases >= 2) as u64;
+            let b = buckets.iter().position(|(_, lo, hi)| (*lo..=*hi).contains(rewards)).expect("buckets cover u32");
+            histogram[b] += 1;
+        }
+    }
+    r.reward_cost = r.points_awarded.saturating_mul(campaign.manifest.campaign.point_value) + r.discounts + r.cashback + r.free_shipping;
+    r.repeat_purchase_rate = if r.customers == 0 { 0.0 } else { repeat as f64 / r.customers as f64 };
+    r.avg_check = if r.purchases == 0 { 0 } else { r.revenue / r.purchases as i64 };
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    r.purchases_per_second = r.purchases as f64 / secs;
+    r.evaluations_per_second = evaluations as f64 / secs;
+    r.rewards_per_customer = buckets.iter().zip(histogram).map(|((label, _, _), n)| (label.to_string(), n)).collect();
+
+    // Tiers month by month: apply each month's changes to the running counts.
+    changes.sort_by_key(|c| c.0);
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    let mut next = 0;
+    if let (Some(first), Some(last)) = (months.keys().next().copied(), months.keys().next_back().copied()) {
+        for k in first..=last {
+            while next < changes.len() && changes[next].0 <= k {
+                let (_, before, after) = &changes[next];
+                if let Some(b) = before {
+                    *counts.entry(b.clone()).or_default() -= 1;
+                }
+                if let Some(a) = after {
+                    *counts.entry(a.clone()).or_default() += 1;
+                }
+                next += 1;
+            }
+            let (purchases, revenue, reward_cost) = months.get(&k).copied().unwrap_or_default();
+            let tiers = counts.iter().filter(|(_, n)| **n > 0).map(|(t, n)| (t.clone(), *n as u64)).collect();
+            r.months.push(Month { month: month_name(k), purchases, revenue, reward_cost, tiers });
+        }
+    }
+    r.tiers = r.months.last().map(|m| m.tiers.clone()).unwrap_or_default();
+    r
+}
