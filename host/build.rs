@@ -44,8 +44,5 @@ fn main() {
 /// `<cargo target dir>/guests`: found from OUT_DIR (the target dir holds CACHEDIR.TAG), so
 /// guest dependencies are built once per checkout and shared with `perk build` in tests.
 fn guest_target_dir(out: &Path) -> PathBuf {
-    out.ancestors()
-        .find(|d| d.join("CACHEDIR.TAG").is_file())
-        .map(|d| d.join("guests"))
-        .unwrap_or_else(|| out.join("guests"))
+    out.ancestors().find(|d| d.join("CACHEDIR.TAG").is_file()).map(|d| d.join("guests")).unwrap_or_else(|| out.join("guests"))
 }

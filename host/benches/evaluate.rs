@@ -114,8 +114,14 @@ fn campaign(c: &mut Criterion) {
     });
     g.bench_function("native+config", |b| {
         b.iter(|| {
-            let a = perk_policy_points::Points::on_purchase(&perk_sdk::parse_config::<perk_policy_points::Points>(&c1).unwrap(), &p, &cu, &ctx);
-            let b2 = perk_policy_punch_card::PunchCard::on_purchase(&perk_sdk::parse_config::<perk_policy_punch_card::PunchCard>(&c2).unwrap(), &p, &cu, &ctx);
+            let a =
+                perk_policy_points::Points::on_purchase(&perk_sdk::parse_config::<perk_policy_points::Points>(&c1).unwrap(), &p, &cu, &ctx);
+            let b2 = perk_policy_punch_card::PunchCard::on_purchase(
+                &perk_sdk::parse_config::<perk_policy_punch_card::PunchCard>(&c2).unwrap(),
+                &p,
+                &cu,
+                &ctx,
+            );
             let t = perk_policy_tiers::Tiers::on_purchase(&perk_sdk::parse_config::<perk_policy_tiers::Tiers>(&c3).unwrap(), &p, &cu, &ctx);
             (a, b2, t)
         })

@@ -55,7 +55,10 @@ impl Client {
     }
 
     async fn post(&mut self, path: &str, body: &str) -> u16 {
-        let request = format!("POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
         self.stream.get_mut().write_all(request.as_bytes()).await.expect("writes");
         // Headers, then exactly Content-Length bytes of body.
         self.buf.clear();

@@ -100,7 +100,13 @@ impl Candidate {
     }
 
     fn suppressed(&self, g: &Granted, why: impl Into<String>, by: Option<&str>) -> Suppressed {
-        Suppressed { origin: self.origin(), reward: g.reward.clone(), reason: g.reason.clone(), why: why.into(), by: by.map(str::to_string) }
+        Suppressed {
+            origin: self.origin(),
+            reward: g.reward.clone(),
+            reason: g.reason.clone(),
+            why: why.into(),
+            by: by.map(str::to_string),
+        }
     }
 }
 
@@ -177,11 +183,7 @@ pub fn combine(candidates: &[Candidate], purchase: &Purchase, rules: &Rules) -> 
             if hit && !out.contains_key(&j) {
                 let why = match scope {
                     Exclusive::All => format!("`{}` is exclusive: it does not combine with other offers", c.policy),
-                    Exclusive::Group => format!(
-                        "`{}` is exclusive in group `{}`",
-                        c.policy,
-                        c.group.as_deref().unwrap_or_default()
-                    ),
+                    Exclusive::Group => format!("`{}` is exclusive in group `{}`", c.policy, c.group.as_deref().unwrap_or_default()),
                 };
                 out.insert(j, (why, Some(c.policy.clone())));
             }

@@ -34,10 +34,12 @@ pub struct Built {
 /// when given). Cargo's diagnostics go to our stderr; its error becomes the message.
 pub fn cargo_build(cargo: &Path, manifest: &Path, packages: &[String], target_dir: Option<&Path>) -> Result<Vec<Built>, String> {
     let mut cmd = Command::new(cargo);
-    cmd.arg("build")
-        .arg("--manifest-path")
-        .arg(manifest)
-        .args(["--release", "--target", TARGET, "--message-format=json-render-diagnostics"]);
+    cmd.arg("build").arg("--manifest-path").arg(manifest).args([
+        "--release",
+        "--target",
+        TARGET,
+        "--message-format=json-render-diagnostics",
+    ]);
     for p in PROFILE {
         cmd.args(["--config", p]);
     }
@@ -49,7 +51,14 @@ pub fn cargo_build(cargo: &Path, manifest: &Path, packages: &[String], target_di
     }
     // Settings of an enclosing cargo (when run from a build script or a test) are for the
     // host target, not for wasm.
-    for var in ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_MAKEFLAGS", "RUSTC_WORKSPACE_WRAPPER", "CARGO_PRIMARY_PACKAGE"] {
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_MAKEFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_PRIMARY_PACKAGE",
+    ] {
         cmd.env_remove(var);
     }
     cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
@@ -89,8 +98,5 @@ pub fn cargo_build(cargo: &Path, manifest: &Path, packages: &[String], target_di
 
 /// Wraps a core module built with perk-sdk as a component (no WASI adapter).
 pub fn componentize(core: &[u8]) -> Result<Vec<u8>, String> {
-    wit_component::ComponentEncoder::default()
-        .module(core)
-        .and_then(|e| e.validate(true).encode())
-        .map_err(|e| format!("{e:#}"))
+    wit_component::ComponentEncoder::default().module(core).and_then(|e| e.validate(true).encode()).map_err(|e| format!("{e:#}"))
 }

@@ -200,9 +200,8 @@ pub fn customer(json: &str) -> Result<(Customer, BTreeMap<String, Vec<u8>>), Inp
     let c: CustomerIn = parse(json)?;
     non_empty(&c.id, "id")?;
     if let Some(b) = &c.birthday {
-        let ok = b.len() == 5
-            && b.as_bytes()[2] == b'-'
-            && matches!((b[..2].parse::<u32>(), b[3..].parse::<u32>()), (Ok(1..=12), Ok(1..=31)));
+        let ok =
+            b.len() == 5 && b.as_bytes()[2] == b'-' && matches!((b[..2].parse::<u32>(), b[3..].parse::<u32>()), (Ok(1..=12), Ok(1..=31)));
         if !ok {
             return Err(InputError(format!("`birthday`: `{b}` is not a month and day such as `03-14`")));
         }
@@ -233,7 +232,12 @@ mod tests {
 
     #[test]
     fn a_purchase_total_comes_from_its_items() {
-        let p = purchase(r#"{"id":"p","customer_id":"c","items":[{"sku":"a","unit_price":250,"quantity":2},{"sku":"b","unit_price":100}]}"#, "RUB", 7).unwrap();
+        let p = purchase(
+            r#"{"id":"p","customer_id":"c","items":[{"sku":"a","unit_price":250,"quantity":2},{"sku":"b","unit_price":100}]}"#,
+            "RUB",
+            7,
+        )
+        .unwrap();
         assert_eq!((p.total, p.at, p.currency.as_str()), (600, 7, "RUB"));
     }
 
@@ -241,10 +245,19 @@ mod tests {
     fn bad_purchases_say_which_field() {
         let cases = [
             (r#"{"id":"p","customer_id":"c","total":-1}"#, "`total`: must not be negative"),
-            (r#"{"id":"p","customer_id":"c","total":500,"items":[{"sku":"a","unit_price":100}]}"#, "`total`: 500 does not match the items, which add up to 100"),
+            (
+                r#"{"id":"p","customer_id":"c","total":500,"items":[{"sku":"a","unit_price":100}]}"#,
+                "`total`: 500 does not match the items, which add up to 100",
+            ),
             (r#"{"id":"p","customer_id":"c","items":[{"sku":"a","unit_price":"1.50"}]}"#, "`items[0].unit_price`: invalid type: string"),
-            (r#"{"id":"p","customer_id":"c","items":[{"sku":"a","unit_price":1.5}]}"#, "`items[0].unit_price`: invalid type: floating point"),
-            (r#"{"id":"p","customer_id":"c","items":[{"sku":"a","unit_price":1,"quantity":0}]}"#, "`items[0].quantity`: must be at least 1"),
+            (
+                r#"{"id":"p","customer_id":"c","items":[{"sku":"a","unit_price":1.5}]}"#,
+                "`items[0].unit_price`: invalid type: floating point",
+            ),
+            (
+                r#"{"id":"p","customer_id":"c","items":[{"sku":"a","unit_price":1,"quantity":0}]}"#,
+                "`items[0].quantity`: must be at least 1",
+            ),
             (r#"{"id":"p","customer_id":"c","total":1,"currency":"USD"}"#, "the campaign runs in RUB"),
             (r#"{"id":"p","customer_id":"c","total":1,"at":"noon"}"#, "`at`: `noon` is not an RFC 3339 time"),
             (r#"{"id":"","customer_id":"c","total":1}"#, "`id`: must not be empty"),

@@ -188,13 +188,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let b = registry::build_crate(crate_dir, &BuildOptions::default())
                     .map_err(|e| anyhow::anyhow!("{}: policy `{}`: {e}", spec.location, spec.id))?;
                 let module = runtime.load(&b.component).map_err(|e| anyhow::anyhow!("{}: policy `{}`: {e}", spec.location, spec.id))?;
-                println!(
-                    "built `{}` → {} ({} bytes, {})",
-                    b.package,
-                    b.path.display(),
-                    b.component.len(),
-                    module.short_hash()
-                );
+                println!("built `{}` → {} ({} bytes, {})", b.package, b.path.display(), b.component.len(), module.short_hash());
                 built += 1;
             }
             if built == 0 {
@@ -254,9 +248,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Policies => {
             let runtime = runtime(&cli)?;
             for name in perk_host::stdlib::names() {
-                let module = runtime.load(perk_host::stdlib::get(name).expect("listed")).with_context(|| format!("standard policy `{name}`"))?;
+                let module =
+                    runtime.load(perk_host::stdlib::get(name).expect("listed")).with_context(|| format!("standard policy `{name}`"))?;
                 let d = module.describe();
-                println!("{name:<12} {} ({} bytes): {}", module.short_hash(), module.size(), d.description.lines().next().unwrap_or_default());
+                println!(
+                    "{name:<12} {} ({} bytes): {}",
+                    module.short_hash(),
+                    module.size(),
+                    d.description.lines().next().unwrap_or_default()
+                );
             }
         }
     }

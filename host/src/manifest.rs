@@ -363,7 +363,11 @@ impl Checker<'_> {
                     "best" => GroupMode::Best,
                     "first" => GroupMode::First,
                     other => {
-                        self.problem(m.span(), format!("group[{i}].mode"), format!("unknown mode `{other}`; expected `stack`, `best` or `first`"));
+                        self.problem(
+                            m.span(),
+                            format!("group[{i}].mode"),
+                            format!("unknown mode `{other}`; expected `stack`, `best` or `first`"),
+                        );
                         GroupMode::Stack
                     }
                 },
@@ -390,7 +394,15 @@ impl Checker<'_> {
                 policies.push(spec);
             }
         }
-        Manifest { path: self.file.to_path_buf(), digest: crate::runtime::content_hash(self.source.as_bytes()), campaign, limits, points, groups, policies }
+        Manifest {
+            path: self.file.to_path_buf(),
+            digest: crate::runtime::content_hash(self.source.as_bytes()),
+            campaign,
+            limits,
+            points,
+            groups,
+            policies,
+        }
     }
 
     fn campaign(&mut self, c: RawCampaign) -> Campaign {
@@ -400,7 +412,11 @@ impl Checker<'_> {
         }
         let currency = c.currency.get_ref().trim().to_string();
         if currency.len() != 3 || !currency.chars().all(|ch| ch.is_ascii_uppercase()) {
-            self.problem(c.currency.span(), "campaign.currency", format!("`{currency}` is not an ISO 4217 code such as `RUB`, `USD`, `EUR`"));
+            self.problem(
+                c.currency.span(),
+                "campaign.currency",
+                format!("`{currency}` is not an ISO 4217 code such as `RUB`, `USD`, `EUR`"),
+            );
         }
         let point_value = match c.point_value {
             Some(v) if *v.get_ref() < 0 => {
@@ -420,7 +436,11 @@ impl Checker<'_> {
             return Some(v.into_inner());
         }
         let (lo, hi) = (*range.start(), *range.end());
-        let message = if hi == i64::MAX { format!("must be at least {lo}, got {}", v.get_ref()) } else { format!("must be between {lo} and {hi}, got {}", v.get_ref()) };
+        let message = if hi == i64::MAX {
+            format!("must be at least {lo}, got {}", v.get_ref())
+        } else {
+            format!("must be between {lo} and {hi}, got {}", v.get_ref())
+        };
         self.problem(v.span(), key, message);
         None
     }
@@ -650,9 +670,7 @@ mod tests {
 
     #[test]
     fn a_plain_list_of_policies_parses() {
-        let src = format!(
-            "{HEAD}\n[[policy]]\nid = \"points\"\nmodule = \"points\"\n[policy.config]\nunit = 100\npoints_per_unit = 1\n"
-        );
+        let src = format!("{HEAD}\n[[policy]]\nid = \"points\"\nmodule = \"points\"\n[policy.config]\nunit = 100\npoints_per_unit = 1\n");
         let m = parse(&src, Path::new("perk.toml")).unwrap();
         assert_eq!(m.campaign.currency, "RUB");
         assert_eq!(m.policies.len(), 1);
@@ -667,13 +685,22 @@ mod tests {
             ("[[policy]]\nid = \"p\"\nmodule = \"pointz\"\n", "perk.toml:7:10: policy[0].module: `pointz` is not a standard policy"),
             ("[[policy]]\nid = \"p\"\nmodule = \"pointz\"\n", "did you mean `points`?"),
             ("[[group]]\nname = \"g\"\nmode = \"bestest\"\n", "perk.toml:7:8: group[0].mode: unknown mode `bestest`"),
-            ("[[policy]]\nid = \"p\"\nmodule = \"points\"\nstarts = \"yesterday\"\n", "perk.toml:8:10: policy[0].starts: `yesterday` is not an RFC 3339 time"),
+            (
+                "[[policy]]\nid = \"p\"\nmodule = \"points\"\nstarts = \"yesterday\"\n",
+                "perk.toml:8:10: policy[0].starts: `yesterday` is not an RFC 3339 time",
+            ),
             ("[[policy]]\nid = \"p\"\nmodule = \"points\"\nexclusive = 3\n", "policy[0].exclusive: expected"),
             ("[[policy]]\nid = \"a b\"\nmodule = \"points\"\n", "policy[0].id: `a b` is not a valid id"),
             ("[[policy]]\nid = \"p\"\nmodule = \"./nope.wasm\"\n", "nope.wasm does not exist"),
-            ("[[policy]]\nid = \"p\"\nmodule = \"points\"\n[[policy]]\nid = \"p\"\nmodule = \"tiers\"\n", "policy[1].id: policy id `p` is used twice"),
+            (
+                "[[policy]]\nid = \"p\"\nmodule = \"points\"\n[[policy]]\nid = \"p\"\nmodule = \"tiers\"\n",
+                "policy[1].id: policy id `p` is used twice",
+            ),
             ("[[policy]]\nid = \"p\"\nmodul = \"points\"\n", "perk.toml:7:1: unknown field `modul`"),
-            ("[[group]]\nname = \"discounts\"\n[[policy]]\nid = \"p\"\nmodule = \"points\"\ngroup = \"discount\"\n", "did you mean `discounts`?"),
+            (
+                "[[group]]\nname = \"discounts\"\n[[policy]]\nid = \"p\"\nmodule = \"points\"\ngroup = \"discount\"\n",
+                "did you mean `discounts`?",
+            ),
             ("[limits]\nfuel = 0\n", "limits.fuel: must be at least 1"),
             ("[[policy]]\nid = \"p\"\nmodule = \"points\"\nisolation = \"shared\"\n", "policy[0].isolation: unknown isolation `shared`"),
         ];

@@ -29,11 +29,7 @@ pub fn new_policy(dir: &Path, sdk: &Path) -> Result<Scaffolded> {
     }
     let sdk = sdk.canonicalize().with_context(|| format!("the SDK is not at {}", sdk.display()))?;
     let snake = package.replace('-', "_");
-    let camel: String = snake
-        .split('_')
-        .filter(|s| !s.is_empty())
-        .map(|s| s[..1].to_uppercase() + &s[1..])
-        .collect();
+    let camel: String = snake.split('_').filter(|s| !s.is_empty()).map(|s| s[..1].to_uppercase() + &s[1..]).collect();
 
     std::fs::create_dir_all(dir.join("src")).with_context(|| format!("creating {}", dir.display()))?;
     let cargo_toml = format!(

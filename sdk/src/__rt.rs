@@ -207,7 +207,7 @@ macro_rules! __export_policy {
                     $crate::__rt::on_event::<$ty>(e, c, ctx)
                 }
             }
-            $crate::__bindings::export!(__PerkExport with_types_in $crate::__bindings);
+    $crate::__bindings::export!(__PerkExport with_types_in $crate::__bindings);
         };
     };
 }

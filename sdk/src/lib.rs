@@ -45,9 +45,9 @@
 mod arena;
 pub mod calendar;
 pub mod config;
+pub mod log;
 mod model;
 mod outcome;
-pub mod log;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
@@ -167,8 +167,8 @@ fn without_position(e: serde_json::Error) -> String {
 /// Everything a policy file usually needs.
 pub mod prelude {
     pub use crate::{
-        money, Context, Coupon, Customer, Error, Event, Granted, LineItem, Money, Outcome, Percent, Policy, Progress,
-        Purchase, Result, Reward, RewardSpec, Timestamp, Unit,
+        money, Context, Coupon, Customer, Error, Event, Granted, LineItem, Money, Outcome, Percent, Policy, Progress, Purchase, Result,
+        Reward, RewardSpec, Timestamp, Unit,
     };
     pub use serde::{Deserialize, Serialize};
 }

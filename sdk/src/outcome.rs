@@ -15,17 +15,34 @@ pub struct Coupon {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Reward {
-    Points { amount: i64 },
-    OrderDiscount { amount: Money },
-    ItemDiscount { sku: String, amount: Money },
+    Points {
+        amount: i64,
+    },
+    OrderDiscount {
+        amount: Money,
+    },
+    ItemDiscount {
+        sku: String,
+        amount: Money,
+    },
     /// Basis points of the goods total: 1000 = 10 %.
-    PercentDiscount { basis_points: u32 },
-    Cashback { amount: Money },
+    PercentDiscount {
+        basis_points: u32,
+    },
+    Cashback {
+        amount: Money,
+    },
     FreeShipping,
     Coupon(Coupon),
-    SetTier { tier: String },
-    Badge { name: String },
-    Perk { name: String },
+    SetTier {
+        tier: String,
+    },
+    Badge {
+        name: String,
+    },
+    Perk {
+        name: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -31,17 +31,32 @@ fn example_campaigns_golden() {
         (
             "fashion-retail",
             "fashion-birthday-week.json",
-            vec!["--purchase", "examples/fashion-retail/purchases/birthday-week.json", "--customer", "examples/fashion-retail/customers/lena.json"],
+            vec![
+                "--purchase",
+                "examples/fashion-retail/purchases/birthday-week.json",
+                "--customer",
+                "examples/fashion-retail/customers/lena.json",
+            ],
         ),
         (
             "airline-miles",
             "airline-long-haul.json",
-            vec!["--purchase", "examples/airline-miles/purchases/long-haul.json", "--customer", "examples/airline-miles/customers/ana.json"],
+            vec![
+                "--purchase",
+                "examples/airline-miles/purchases/long-haul.json",
+                "--customer",
+                "examples/airline-miles/customers/ana.json",
+            ],
         ),
         (
             "airline-miles",
             "airline-hotel-partner.json",
-            vec!["--purchase", "examples/airline-miles/purchases/hotel-partner.json", "--customer", "examples/airline-miles/customers/ana.json"],
+            vec![
+                "--purchase",
+                "examples/airline-miles/purchases/hotel-partner.json",
+                "--customer",
+                "examples/airline-miles/customers/ana.json",
+            ],
         ),
     ];
     for (example, golden_file, args) in cases {
@@ -159,7 +174,22 @@ fn new_policy_builds_and_evaluates_in_a_campaign() {
 fn policies_lists_the_standard_library() {
     let out = perk(&["policies"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    for name in ["points", "punch-card", "tiers", "cashback", "welcome", "free-shipping", "spend-threshold", "birthday", "comeback", "limited-time", "activity", "vip-membership", "perk", "challenge"] {
+    for name in [
+        "points",
+        "punch-card",
+        "tiers",
+        "cashback",
+        "welcome",
+        "free-shipping",
+        "spend-threshold",
+        "birthday",
+        "comeback",
+        "limited-time",
+        "activity",
+        "vip-membership",
+        "perk",
+        "challenge",
+    ] {
         assert!(stdout(&out).lines().any(|l| l.starts_with(name)), "{name} missing: {}", stdout(&out));
     }
 }

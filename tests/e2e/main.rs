@@ -5,7 +5,7 @@ mod support;
 
 mod cli;
 mod parity;
-mod sandbox;
 mod reload;
+mod sandbox;
 mod service;
 mod simulate;

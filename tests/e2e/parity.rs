@@ -8,7 +8,14 @@ use perk_sdk::testing::config_json;
 use perk_sdk::{Context, Customer, Event, LineItem, Outcome, Policy, Purchase};
 
 fn purchases() -> Vec<Purchase> {
-    let base = Purchase { id: "p1".into(), customer_id: "c1".into(), currency: "RUB".into(), at: 1_772_454_600_000, channel: "store".into(), ..Default::default() };
+    let base = Purchase {
+        id: "p1".into(),
+        customer_id: "c1".into(),
+        currency: "RUB".into(),
+        at: 1_772_454_600_000,
+        channel: "store".into(),
+        ..Default::default()
+    };
     vec![
         Purchase { total: 0, ..base.clone() },
         Purchase { total: 99, ..base.clone() },
@@ -73,7 +80,10 @@ fn punch_card_wasm_matches_native() {
 
 #[test]
 fn tiers_wasm_matches_native() {
-    check::<perk_policy_tiers::Tiers>("tiers", "levels = [{ name = \"silver\", min_spend = 10000 }, { name = \"gold\", min_spend = 1000000 }]");
+    check::<perk_policy_tiers::Tiers>(
+        "tiers",
+        "levels = [{ name = \"silver\", min_spend = 10000 }, { name = \"gold\", min_spend = 1000000 }]",
+    );
 }
 
 #[test]
@@ -86,7 +96,10 @@ fn tiers_with_window_and_review_wasm_matches_native() {
 
 #[test]
 fn cashback_wasm_matches_native() {
-    check::<perk_policy_cashback::Cashback>("cashback", "percent = 1\nby_category = { coffee = 5, books = 2.5 }\nby_partner = { air = 3 }\nmax_per_purchase = 20000");
+    check::<perk_policy_cashback::Cashback>(
+        "cashback",
+        "percent = 1\nby_category = { coffee = 5, books = 2.5 }\nby_partner = { air = 3 }\nmax_per_purchase = 20000",
+    );
 }
 
 #[test]
@@ -113,17 +126,26 @@ fn birthday_wasm_matches_native() {
 
 #[test]
 fn comeback_wasm_matches_native() {
-    check::<perk_policy_comeback::Comeback>("comeback", "windows = [{ within_days = 3, percent_off = 20 }, { within_days = 7, percent_off = 10 }]");
+    check::<perk_policy_comeback::Comeback>(
+        "comeback",
+        "windows = [{ within_days = 3, percent_off = 20 }, { within_days = 7, percent_off = 10 }]",
+    );
 }
 
 #[test]
 fn limited_time_wasm_matches_native() {
-    check::<perk_policy_limited_time::LimitedTime>("limited-time", "reward = { points = 1 }\nper_unit = 100\ndays = [\"mon\"]\nhours = [15, 17]\nutc_offset_minutes = 180");
+    check::<perk_policy_limited_time::LimitedTime>(
+        "limited-time",
+        "reward = { points = 1 }\nper_unit = 100\ndays = [\"mon\"]\nhours = [15, 17]\nutc_offset_minutes = 180",
+    );
 }
 
 #[test]
 fn vip_membership_wasm_matches_native() {
-    check::<perk_policy_vip_membership::VipMembership>("vip-membership", "sku = \"coat\"\nterm_days = 30\nperks = [{ percent_off = 10 }]\ntier = \"vip\"");
+    check::<perk_policy_vip_membership::VipMembership>(
+        "vip-membership",
+        "sku = \"coat\"\nterm_days = 30\nperks = [{ percent_off = 10 }]\ntier = \"vip\"",
+    );
 }
 
 #[test]

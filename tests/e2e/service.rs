@@ -73,7 +73,8 @@ impl Api {
     }
 
     fn with_ledger(manifest: &str, dir: tempfile::TempDir, ledger: Arc<dyn perk_host::ledger::Ledger>) -> Api {
-        let campaign = Campaign::from_manifest(manifest::parse(manifest, "perk.toml".as_ref()).unwrap(), &runtime(), &build_options()).unwrap();
+        let campaign =
+            Campaign::from_manifest(manifest::parse(manifest, "perk.toml".as_ref()).unwrap(), &runtime(), &build_options()).unwrap();
         let clock = Arc::new(AtomicI64::new(T0));
         let c = clock.clone();
         let engine = Engine::new(campaign, ledger).with_api_key(Some("k3y".into())).with_clock(move || c.load(Ordering::SeqCst));
@@ -299,7 +300,9 @@ async fn a_restart_loses_nothing() {
 #[tokio::test]
 async fn pending_points_become_spendable_and_lots_expire_on_time() {
     let api = Api::new(&format!("{CAFE}\n").replace("[points]\nmin_redemption = 50", "[points]\npending_days = 14\nlifetime_days = 365"));
-    let at = |ms: i64| time::OffsetDateTime::from_unix_timestamp(ms / 1000).unwrap().format(&time::format_description::well_known::Rfc3339).unwrap();
+    let at = |ms: i64| {
+        time::OffsetDateTime::from_unix_timestamp(ms / 1000).unwrap().format(&time::format_description::well_known::Rfc3339).unwrap()
+    };
     let body = json!({"id": "p-1", "customer_id": "cat", "at": at(T0), "items": [{"sku": "tea", "unit_price": 30_000}]});
     let (_, v) = api.post("/v1/purchases", body.to_string()).await;
     assert_eq!((v["points"].as_i64(), v["pending"].as_i64()), (Some(0), Some(300)), "{v}");
@@ -377,7 +380,8 @@ async fn budgets_hold_under_concurrent_requests() {
     for t in tasks {
         let (s, v) = t.await.unwrap();
         assert_eq!(s, StatusCode::OK, "{v}");
-        welcome += v["applied"].as_array().unwrap().iter().filter(|a| a["policy"] == "welcome").map(|a| a["value"].as_i64().unwrap()).sum::<i64>();
+        welcome +=
+            v["applied"].as_array().unwrap().iter().filter(|a| a["policy"] == "welcome").map(|a| a["value"].as_i64().unwrap()).sum::<i64>();
     }
     assert_eq!(welcome, 700, "the daily budget is spent exactly, never more");
     api.advance(DAY);
@@ -385,7 +389,10 @@ async fn budgets_hold_under_concurrent_requests() {
     let w: Vec<&Value> = v["applied"].as_array().unwrap().iter().filter(|a| a["policy"] == "welcome").collect();
     assert_eq!(w[0]["value"], 300, "a new day");
     let (_, v) = api.post("/v1/purchases", coffee("p-y", "c-y", 1_000)).await;
-    assert!(v["suppressed"].as_array().unwrap().iter().any(|a| a["why"].as_str().unwrap().contains("budget of `welcome` is used up")), "{v}");
+    assert!(
+        v["suppressed"].as_array().unwrap().iter().any(|a| a["why"].as_str().unwrap().contains("budget of `welcome` is used up")),
+        "{v}"
+    );
 }
 
 #[tokio::test]

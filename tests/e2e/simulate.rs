@@ -141,7 +141,9 @@ fn the_table_and_the_html_report() {
     }
     let page = std::fs::read_to_string(&html).unwrap();
     assert_eq!(page.matches("<svg").count(), 3, "three charts");
-    assert!(page.contains("Revenue and reward cost per month") && page.contains("Customers per tier") && page.contains("number of rewards"));
+    assert!(
+        page.contains("Revenue and reward cost per month") && page.contains("Customers per tier") && page.contains("number of rewards")
+    );
     assert!(!page.contains("<script") && !page.contains("http://") && !page.contains("https://"), "self-contained");
 }
 
@@ -150,7 +152,15 @@ fn csv_and_json_lines_histories_with_errors_that_name_row_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("orders.csv");
     std::fs::write(&csv, "order,client,day,amount\nA1,anna,2026-03-02,250.00\nA2,bob,20260303,99.5\nA3,anna,2026-03-04,1000\n").unwrap();
-    let out = perk(&["simulate", "examples/cdnow-points", "--csv", csv.to_str().unwrap(), "--map", "customer=client,at=day,total=amount,id=order", "--json"]);
+    let out = perk(&[
+        "simulate",
+        "examples/cdnow-points",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--map",
+        "customer=client,at=day,total=amount,id=order",
+        "--json",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!((v["purchases"].as_u64(), v["customers"].as_u64(), v["revenue"].as_i64()), (Some(3), Some(2), Some(134_950)));
@@ -161,7 +171,8 @@ fn csv_and_json_lines_histories_with_errors_that_name_row_and_column() {
     let out = perk(&["simulate", "examples/cdnow-points", "--csv", csv.to_str().unwrap(), "--map", "customer=client,at=day,total=amount"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("orders.csv:3: column `amount`: `12.345` has more than 2 decimals"), "{}", stderr(&out));
-    let out = perk(&["simulate", "examples/cdnow-points", "--csv", csv.to_str().unwrap(), "--map", "customer=customer,at=day,total=amount"]);
+    let out =
+        perk(&["simulate", "examples/cdnow-points", "--csv", csv.to_str().unwrap(), "--map", "customer=customer,at=day,total=amount"]);
     assert!(stderr(&out).contains("no column `customer`; the header has: order, client, day, amount"), "{}", stderr(&out));
     let out = perk(&["simulate", "examples/cdnow-points", "--csv", csv.to_str().unwrap(), "--map", "customer=client,at=day"]);
     assert!(stderr(&out).contains("map `total=<column>`"), "{}", stderr(&out));
@@ -176,7 +187,8 @@ fn csv_and_json_lines_histories_with_errors_that_name_row_and_column() {
     assert!(stderr(&out).contains("orders.jsonl:2: `total`: must not be negative"), "{}", stderr(&out));
 
     let bad = dir.path().join("cdnow.txt");
-    std::fs::write(&bad, " customer_id  date number_of_cds  dollar_value\n 00001 19970101  1   11.77\n 00002 19971301  1   12.00\n").unwrap();
+    std::fs::write(&bad, " customer_id  date number_of_cds  dollar_value\n 00001 19970101  1   11.77\n 00002 19971301  1   12.00\n")
+        .unwrap();
     let out = perk(&["simulate", "examples/cdnow-points", "--cdnow", bad.to_str().unwrap()]);
     assert!(stderr(&out).contains("cdnow.txt:3: column 2 (date): `19971301`: no month 13"), "{}", stderr(&out));
 }

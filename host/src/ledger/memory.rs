@@ -84,7 +84,10 @@ fn live(l: &LotRow, now: i64) -> bool {
 }
 
 fn balance(c: &CustomerRow, now: i64) -> (i64, i64) {
-    c.lots.iter().filter(|l| live(l, now)).fold((0, 0), |(s, p), l| if l.available_at <= now { (s + l.remaining, p) } else { (s, p + l.remaining) })
+    c.lots
+        .iter()
+        .filter(|l| live(l, now))
+        .fold((0, 0), |(s, p), l| if l.available_at <= now { (s + l.remaining, p) } else { (s, p + l.remaining) })
 }
 
 fn account(c: &CustomerRow, now: i64) -> Account {
@@ -122,7 +125,11 @@ fn seen(inner: &Inner, kind: RequestKind, id: &str, hash: &str) -> Result<Option
 }
 
 fn used(inner: &Inner, policy: &str, today: i64) -> (Money, Money) {
-    inner.budget_use.iter().filter(|((p, _), _)| p == policy).fold((0, 0), |(t, d), ((_, day), v)| (t + v, if *day == today { d + v } else { d }))
+    inner
+        .budget_use
+        .iter()
+        .filter(|((p, _), _)| p == policy)
+        .fold((0, 0), |(t, d), ((_, day), v)| (t + v, if *day == today { d + v } else { d }))
 }
 
 /// Takes up to `points` from `c`'s lots: those of `first_from` first, then soonest expiry.
@@ -266,7 +273,14 @@ impl Ledger for MemoryLedger {
             match &a.reward {
                 perk_sdk::Reward::Points { amount } if *amount > 0 => {
                     let (available_at, expires_at) = (r.points.available_at(r.at), r.points.expires_at(r.at));
-                    new_lots.push(LotRow { seq, remaining: *amount, available_at, expires_at, purchase: purchase.clone(), expired_entry: false });
+                    new_lots.push(LotRow {
+                        seq,
+                        remaining: *amount,
+                        available_at,
+                        expires_at,
+                        purchase: purchase.clone(),
+                        expired_entry: false,
+                    });
                     en.kind = "earn".into();
                     en.points = *amount;
                     en.amount = 0;
@@ -282,10 +296,10 @@ impl Ledger for MemoryLedger {
             }
             new_entries.push(en);
         }
-        let c = inner.customers.entry(r.customer.to_string()).or_insert_with(|| CustomerRow {
-            customer: Customer::new(r.customer),
-            ..Default::default()
-        });
+        let c = inner
+            .customers
+            .entry(r.customer.to_string())
+            .or_insert_with(|| CustomerRow { customer: Customer::new(r.customer), ..Default::default() });
         let cu = &mut c.customer;
         if let Some(tier) = &t.tier {
             cu.tier = (!tier.is_empty()).then(|| tier.clone());
@@ -315,7 +329,14 @@ impl Ledger for MemoryLedger {
         if is_purchase {
             inner.purchases.insert(
                 r.id.to_string(),
-                PurchaseRow { customer: r.customer.to_string(), paid: t.payable, spend, points: t.points, cashback: t.cashback, refunded: 0 },
+                PurchaseRow {
+                    customer: r.customer.to_string(),
+                    paid: t.payable,
+                    spend,
+                    points: t.points,
+                    cashback: t.cashback,
+                    refunded: 0,
+                },
             );
         }
         for en in new_entries {

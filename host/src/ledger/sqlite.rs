@@ -123,7 +123,7 @@ impl SqliteLedger {
         };
         let result = f(&conn);
         let mut pool = self.readers.lock().expect("reader pool");
-        if pool.len() < 8 {
+        if pool.len() < 64 {
             pool.push(conn);
         }
         result
@@ -140,9 +140,8 @@ impl SqliteLedger {
 
 fn stored(conn: &Connection, kind: RequestKind, id: &str) -> Result<Option<Stored>, LedgerError> {
     Ok(conn
-        .query_row("SELECT hash, response FROM requests WHERE kind = ?1 AND id = ?2", params![kind.as_str(), id], |r| {
-            Ok(Stored { hash: r.get(0)?, response: r.get(1)? })
-        })
+        .prepare_cached("SELECT hash, response FROM requests WHERE kind = ?1 AND id = ?2")?
+        .query_row(params![kind.as_str(), id], |r| Ok(Stored { hash: r.get(0)?, response: r.get(1)? }))
         .optional()?)
 }
 
@@ -159,24 +158,30 @@ fn seen(conn: &Connection, kind: RequestKind, id: &str, hash: &str) -> Result<Op
     }
 }
 
-fn remember(conn: &Connection, kind: RequestKind, id: &str, customer: &str, hash: &str, response: &str, now: i64) -> Result<(), LedgerError> {
-    conn.execute(
-        "INSERT INTO requests (kind, id, customer, hash, response, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![kind.as_str(), id, customer, hash, response, now],
-    )?;
+fn remember(
+    conn: &Connection,
+    kind: RequestKind,
+    id: &str,
+    customer: &str,
+    hash: &str,
+    response: &str,
+    now: i64,
+) -> Result<(), LedgerError> {
+    conn.prepare_cached("INSERT INTO requests (kind, id, customer, hash, response, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+        .execute(params![kind.as_str(), id, customer, hash, response, now])?;
     Ok(())
 }
 
 /// `(spendable, pending)` at `now`.
 fn balance(conn: &Connection, customer: &str, now: i64) -> Result<(i64, i64), LedgerError> {
-    Ok(conn.query_row(
-        "SELECT COALESCE(SUM(CASE WHEN l.available_at <= ?2 THEN e.points END), 0),
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(CASE WHEN l.available_at <= ?2 THEN e.points END), 0),
                 COALESCE(SUM(CASE WHEN l.available_at > ?2 THEN e.points END), 0)
          FROM entries l JOIN entries e ON e.lot = l.seq
          WHERE l.customer = ?1 AND l.kind = 'earn' AND (l.expires_at IS NULL OR l.expires_at > ?2)",
-        params![customer, now],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?)
+        )?
+        .query_row(params![customer, now], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
 
 struct CustomerRow {
@@ -186,39 +191,36 @@ struct CustomerRow {
 
 fn customer_row(conn: &Connection, id: &str) -> Result<Option<CustomerRow>, LedgerError> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT tier, lifetime_spend, purchases, first_purchase_at, last_purchase_at, birthday, segments, revision
              FROM customers WHERE id = ?1",
-            params![id],
-            |r| {
-                let segments: String = r.get(6)?;
-                Ok(CustomerRow {
-                    customer: Customer {
-                        id: id.to_string(),
-                        tier: r.get(0)?,
-                        points: 0,
-                        lifetime_spend: r.get(1)?,
-                        purchases: r.get(2)?,
-                        first_purchase_at: r.get(3)?,
-                        last_purchase_at: r.get(4)?,
-                        birthday: r.get(5)?,
-                        segments: serde_json::from_str(&segments).unwrap_or_default(),
-                    },
-                    revision: r.get(7)?,
-                })
-            },
-        )
+        )?
+        .query_row(params![id], |r| {
+            let segments: String = r.get(6)?;
+            Ok(CustomerRow {
+                customer: Customer {
+                    id: id.to_string(),
+                    tier: r.get(0)?,
+                    points: 0,
+                    lifetime_spend: r.get(1)?,
+                    purchases: r.get(2)?,
+                    first_purchase_at: r.get(3)?,
+                    last_purchase_at: r.get(4)?,
+                    birthday: r.get(5)?,
+                    segments: serde_json::from_str(&segments).unwrap_or_default(),
+                },
+                revision: r.get(7)?,
+            })
+        })
         .optional()?)
 }
 
 fn account(conn: &Connection, id: &str, now: i64) -> Result<Option<Account>, LedgerError> {
     let Some(row) = customer_row(conn, id)? else { return Ok(None) };
     let (points, pending) = balance(conn, id, now)?;
-    let cashback: Money = conn.query_row(
-        "SELECT COALESCE(SUM(amount), 0) FROM entries WHERE customer = ?1 AND kind IN ('cashback', 'reverse')",
-        params![id],
-        |r| r.get(0),
-    )?;
+    let cashback: Money = conn
+        .prepare_cached("SELECT COALESCE(SUM(amount), 0) FROM entries WHERE customer = ?1 AND kind IN ('cashback', 'reverse')")?
+        .query_row(params![id], |r| r.get(0))?;
     let mut progress = Vec::new();
     let mut stmt = conn.prepare_cached("SELECT progress FROM states WHERE customer = ?1 AND progress IS NOT NULL ORDER BY policy")?;
     for text in stmt.query_map(params![id], |r| r.get::<_, String>(0))? {
@@ -231,9 +233,8 @@ fn account(conn: &Connection, id: &str, now: i64) -> Result<Option<Account>, Led
          WHERE l.customer = ?1 AND l.kind = 'earn' AND l.expires_at > ?2
          GROUP BY l.seq HAVING remaining > 0 ORDER BY l.expires_at, l.seq",
     )?;
-    let expiring = stmt
-        .query_map(params![id, now], |r| Ok(Lot { points: r.get(0)?, expires_at: r.get(1)? }))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let expiring =
+        stmt.query_map(params![id, now], |r| Ok(Lot { points: r.get(0)?, expires_at: r.get(1)? }))?.collect::<Result<Vec<_>, _>>()?;
     let c = row.customer;
     Ok(Some(Account {
         customer: c.id,
@@ -327,10 +328,11 @@ fn take_points(
 }
 
 fn used(conn: &Connection, policy: &str, today: i64) -> Result<(Money, Money), LedgerError> {
-    Ok(conn.prepare_cached(
-        "SELECT COALESCE(SUM(used), 0), COALESCE(SUM(CASE WHEN day = ?2 THEN used END), 0) FROM budget_use WHERE policy = ?1",
-    )?
-    .query_row(params![policy, today], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(used), 0), COALESCE(SUM(CASE WHEN day = ?2 THEN used END), 0) FROM budget_use WHERE policy = ?1",
+        )?
+        .query_row(params![policy, today], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
 
 impl Ledger for SqliteLedger {
@@ -425,7 +427,7 @@ impl Ledger for SqliteLedger {
                 is_purchase.then_some(r.at)
             ])?;
             if t.tier.as_deref() == Some("") {
-                tx.execute("UPDATE customers SET tier = NULL WHERE id = ?1", params![r.customer])?;
+                tx.prepare_cached("UPDATE customers SET tier = NULL WHERE id = ?1")?.execute(params![r.customer])?;
             }
 
             // Policy states and progress.
@@ -477,10 +479,10 @@ impl Ledger for SqliteLedger {
                 insert(tx, &entry)?;
             }
             if is_purchase {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO purchases (id, customer, at, paid, spend, points, cashback) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![r.id, r.customer, r.at, t.payable, spend, t.points, t.cashback],
-                )?;
+                )?
+                .execute(params![r.id, r.customer, r.at, t.payable, spend, t.points, t.cashback])?;
             }
             let account = account(tx, r.customer, r.now)?.expect("customer row written above");
             let response = respond(&account);
@@ -498,7 +500,16 @@ impl Ledger for SqliteLedger {
                 .query_row(
                     "SELECT customer, paid, spend, points, cashback, refunded FROM purchases WHERE id = ?1",
                     params![q.purchase],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?)),
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, i64>(2)?,
+                            r.get::<_, i64>(3)?,
+                            r.get::<_, i64>(4)?,
+                            r.get::<_, i64>(5)?,
+                        ))
+                    },
                 )
                 .optional()?;
             let Some((customer, paid, spend, points, cashback, refunded)) = row else {
@@ -538,11 +549,9 @@ impl Ledger for SqliteLedger {
             if cashback_due > 0 {
                 insert(tx, &NewEntry { amount: -cashback_due, reward: Some(r#"{"kind":"cashback"}"#.into()), ..template.clone() })?;
             }
-            tx.execute("UPDATE purchases SET refunded = ?2 WHERE id = ?1", params![q.purchase, now_refunded])?;
-            tx.execute(
-                "UPDATE customers SET lifetime_spend = MAX(0, lifetime_spend - ?2), revision = revision + 1 WHERE id = ?1",
-                params![customer, spend_due],
-            )?;
+            tx.prepare_cached("UPDATE purchases SET refunded = ?2 WHERE id = ?1")?.execute(params![q.purchase, now_refunded])?;
+            tx.prepare_cached("UPDATE customers SET lifetime_spend = MAX(0, lifetime_spend - ?2), revision = revision + 1 WHERE id = ?1")?
+                .execute(params![customer, spend_due])?;
             let (points_now, pending) = balance(tx, &customer, q.now)?;
             let answer = Refunded {
                 refund: q.id.to_string(),
@@ -584,17 +593,11 @@ impl Ledger for SqliteLedger {
                     q.customer, q.points
                 )));
             }
-            let template = NewEntry {
-                customer: q.customer,
-                kind: "redeem",
-                at: q.now,
-                reference: Some(q.id),
-                reason: q.reason,
-                ..Default::default()
-            };
+            let template =
+                NewEntry { customer: q.customer, kind: "redeem", at: q.now, reference: Some(q.id), reason: q.reason, ..Default::default() };
             let taken = take_points(tx, q.customer, q.points, q.now, false, None, template)?;
             debug_assert_eq!(taken, q.points);
-            tx.execute("UPDATE customers SET revision = revision + 1 WHERE id = ?1", params![q.customer])?;
+            tx.prepare_cached("UPDATE customers SET revision = revision + 1 WHERE id = ?1")?.execute(params![q.customer])?;
             let answer = Redeemed {
                 redemption: q.id.to_string(),
                 customer: q.customer.to_string(),
@@ -645,14 +648,15 @@ impl Ledger for SqliteLedger {
 
     fn expire(&self, now: i64) -> Result<u64, LedgerError> {
         self.write(|tx| {
-            let n = tx.execute(
-                "INSERT OR IGNORE INTO entries (customer, kind, points, lot, at, reason)
+            let n = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO entries (customer, kind, points, lot, at, reason)
                  SELECT l.customer, 'expire', -SUM(e.points), l.seq, ?1, 'points expired: lot ' || l.seq || ' reached its lifetime'
                  FROM entries l JOIN entries e ON e.lot = l.seq
                  WHERE l.kind = 'earn' AND l.expires_at <= ?1
                  GROUP BY l.seq HAVING SUM(e.points) > 0",
-                params![now],
-            )?;
+                )?
+                .execute(params![now])?;
             Ok(n as u64)
         })
     }

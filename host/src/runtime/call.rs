@@ -200,10 +200,7 @@ fn classify(e: wasmtime::Error, state: &GuestState, limits: &Limits, logs: Vec<L
     } else if let Some(panic) = &state.panic {
         (FailureKind::Panic, panic.clone())
     } else if let Some(desired) = state.memory_denied {
-        (
-            FailureKind::MemoryLimit,
-            format!("tried to grow memory to {} KiB; the limit is {} KiB", desired >> 10, limits.memory >> 10),
-        )
+        (FailureKind::MemoryLimit, format!("tried to grow memory to {} KiB; the limit is {} KiB", desired >> 10, limits.memory >> 10))
     } else {
         let message = match trap {
             Some(t) => format!("trapped: {t}"),

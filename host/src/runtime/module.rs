@@ -93,12 +93,8 @@ impl Runtime {
                 c
             }
         };
-        let forbidden: Vec<String> = component
-            .component_type()
-            .imports(engine)
-            .map(|(name, _)| name.to_string())
-            .filter(|name| !allowed_import(name))
-            .collect();
+        let forbidden: Vec<String> =
+            component.component_type().imports(engine).map(|(name, _)| name.to_string()).filter(|name| !allowed_import(name)).collect();
         if !forbidden.is_empty() {
             return Err(LoadError::ForbiddenImports(forbidden));
         }
@@ -218,7 +214,10 @@ impl PolicyModule {
     pub fn validate_config(&self, config: &str) -> Result<(), Failure> {
         let limits = self.runtime.limits();
         if config.len() > limits.input_size {
-            return Err(call::failure(FailureKind::InputTooLarge, format!("config of {} bytes; the limit is {}", config.len(), limits.input_size)));
+            return Err(call::failure(
+                FailureKind::InputTooLarge,
+                format!("config of {} bytes; the limit is {}", config.len(), limits.input_size),
+            ));
         }
         let (r, logs) = self.fresh(|p, s| p.call_validate_config(s, config))?;
         r.map_err(|message| Failure { kind: FailureKind::PolicyError, message, logs })

@@ -84,7 +84,8 @@ fn body(headers: &HeaderMap, bytes: Result<Bytes, BytesRejection>) -> Result<Bod
             ApiError::new(e.status(), "unreadable_body", e.body_text())
         }
     })?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_json(format!("the body is not valid JSON: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_json(format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(ApiError::bad_json("the body must be a JSON object"));
     }
@@ -98,7 +99,9 @@ fn flag(query: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
     match query.get(name).map(String::as_str) {
         None | Some("false") | Some("0") => Ok(false),
         Some("true") | Some("1") | Some("") => Ok(true),
-        Some(other) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("`{name}`: expected `true` or `false`, got `{other}`"))),
+        Some(other) => {
+            Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("`{name}`: expected `true` or `false`, got `{other}`")))
+        }
     }
 }
 
@@ -186,13 +189,7 @@ fn evaluate_and_commit(engine: &Engine, subject: Subject, hash: &str, dry_run: b
         let now = engine.now();
         let snapshot = ledger.snapshot(customer, now)?;
         let budget_left = ledger.budget_left(&active.budgets, now)?;
-        let sit = Situation {
-            now,
-            customer: &snapshot.customer,
-            states: &snapshot.states,
-            variant: None,
-            budget_left: Some(&budget_left),
-        };
+        let sit = Situation { now, customer: &snapshot.customer, states: &snapshot.states, variant: None, budget_left: Some(&budget_left) };
         let evaluation = match &subject {
             Subject::Purchase(p) => evaluate::purchase(campaign, p, sit),
             Subject::Event(e) => evaluate::event(campaign, e, sit),
@@ -237,7 +234,8 @@ fn evaluate_and_commit(engine: &Engine, subject: Subject, hash: &str, dry_run: b
             evaluation: &evaluation,
             ran: &ran,
         };
-        let respond = |account: &Account| serde_json::to_string(&Answer::new(&evaluation, &campaign.version, account, false)).expect("serialises");
+        let respond =
+            |account: &Account| serde_json::to_string(&Answer::new(&evaluation, &campaign.version, account, false)).expect("serialises");
         match ledger.commit(&record, &respond)? {
             Commit::Done(body) => {
                 engine.record(&evaluation, &ran);
@@ -327,7 +325,8 @@ async fn post_refund(
         let r: RefundIn = input::parse(&body.canonical)?;
         id_field(&r.id, "id")?;
         let version = engine.active().campaign.version.clone();
-        let q = RefundRequest { id: &r.id, purchase: &purchase, amount: r.amount, hash: &body.hash, now: engine.now(), set_version: &version };
+        let q =
+            RefundRequest { id: &r.id, purchase: &purchase, amount: r.amount, hash: &body.hash, now: engine.now(), set_version: &version };
         match engine.ledger().refund(&q)? {
             Ok(done) => Ok(json(&done)),
             Err(stored) => replay(stored, &body.hash, RequestKind::Refund, &r.id),
@@ -407,7 +406,11 @@ async fn get_ledger(
         match query.get(name) {
             None => Ok(default),
             Some(v) => v.parse::<i64>().ok().filter(|n| (0..=max).contains(n)).ok_or_else(|| {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", format!("`{name}`: expected a whole number from 0 to {max}, got `{v}`"))
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_query",
+                    format!("`{name}`: expected a whole number from 0 to {max}, got `{v}`"),
+                )
             }),
         }
     };
@@ -557,7 +560,9 @@ async fn readyz(State(engine): State<Arc<Engine>>) -> Result<Response, ApiError>
             .stored(RequestKind::Purchase, "")
             .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", format!("the ledger does not answer: {e}")))?;
         let active = engine.active();
-        Ok(json(&serde_json::json!({ "status": "ready", "set_version": active.campaign.version, "policies": active.campaign.policies.len() })))
+        Ok(json(
+            &serde_json::json!({ "status": "ready", "set_version": active.campaign.version, "policies": active.campaign.policies.len() }),
+        ))
     })
     .await
 }
@@ -583,10 +588,34 @@ struct ErrorBody {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Perk", description = "Loyalty campaigns from sandboxed reward policies. Money is integer minor units."),
-    paths(post_purchase, post_refund, post_event, get_customer, get_ledger, post_redemption, get_policies, get_versions, post_reload, post_rollback, healthz, readyz),
+    paths(
+        post_purchase,
+        post_refund,
+        post_event,
+        get_customer,
+        get_ledger,
+        post_redemption,
+        get_policies,
+        get_versions,
+        post_reload,
+        post_rollback,
+        healthz,
+        readyz
+    ),
     components(schemas(
-        input::PurchaseIn, input::ItemIn, input::EventIn, RefundIn, RedemptionIn, RollbackIn, Answer, ErrorBody,
-        crate::ledger::Account, crate::ledger::Lot, crate::ledger::Entry, crate::ledger::Refunded, crate::ledger::Redeemed
+        input::PurchaseIn,
+        input::ItemIn,
+        input::EventIn,
+        RefundIn,
+        RedemptionIn,
+        RollbackIn,
+        Answer,
+        ErrorBody,
+        crate::ledger::Account,
+        crate::ledger::Lot,
+        crate::ledger::Entry,
+        crate::ledger::Refunded,
+        crate::ledger::Redeemed
     ))
 )]
 struct Doc;

@@ -82,11 +82,7 @@ pub struct Watcher {
 
 /// Watches the engine's source and reloads on change; `on_reload` hears every outcome
 /// (`perk up` prints them). `crates`: also rebuild when an SDK crate's sources change.
-pub fn watch(
-    engine: Arc<Engine>,
-    crates: bool,
-    on_reload: impl Fn(&Result<Reloaded, String>) + Send + 'static,
-) -> Result<Watcher, String> {
+pub fn watch(engine: Arc<Engine>, crates: bool, on_reload: impl Fn(&Result<Reloaded, String>) + Send + 'static) -> Result<Watcher, String> {
     let manifest_path = absolute(&engine.source().ok_or("this engine has no manifest to watch")?.manifest);
     let interest = Arc::new(Mutex::new(Interest::of(&manifest_path, crates)));
     let (tx, rx) = mpsc::channel::<()>();

@@ -131,7 +131,12 @@ fn fxhash(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
-fn replay(campaign: &Campaign, purchases: &[&Purchase], budgets: &BTreeMap<String, crate::manifest::Budget>, tick: &(dyn Fn(u64) + Sync)) -> Part {
+fn replay(
+    campaign: &Campaign,
+    purchases: &[&Purchase],
+    budgets: &BTreeMap<String, crate::manifest::Budget>,
+    tick: &(dyn Fn(u64) + Sync),
+) -> Part {
     let ledger = MemoryLedger::new().keep_entries(false);
     let rules = &campaign.manifest.points;
     let point_value = campaign.manifest.campaign.point_value;
@@ -261,7 +266,8 @@ fn merge(campaign: &Campaign, parts: Vec<Part>, threads: usize, elapsed: std::ti
     let mut changes = Vec::new();
     let mut evaluations = 0;
     let mut repeat = 0;
-    let buckets: [(&str, u32, u32); 7] = [("0", 0, 0), ("1", 1, 1), ("2", 2, 2), ("3–5", 3, 5), ("6–10", 6, 10), ("11–20", 11, 20), ("21+", 21, u32::MAX)];
+    let buckets: [(&str, u32, u32); 7] =
+        [("0", 0, 0), ("1", 1, 1), ("2", 2, 2), ("3–5", 3, 5), ("6–10", 6, 10), ("11–20", 11, 20), ("21+", 21, u32::MAX)];
     let mut histogram = [0u64; 7];
     for part in parts {
         r.purchases += part.purchases;

@@ -22,7 +22,9 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
         return Ok((t.unix_timestamp_nanos() / 1_000_000) as i64);
     }
     let digits: String = s.chars().filter(|c| *c != '-').collect();
-    let ok = digits.len() == 8 && digits.bytes().all(|b| b.is_ascii_digit()) && (s.len() == 8 || (s.len() == 10 && &s[4..5] == "-" && &s[7..8] == "-"));
+    let ok = digits.len() == 8
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (s.len() == 8 || (s.len() == 10 && &s[4..5] == "-" && &s[7..8] == "-"));
     if ok {
         let (y, m, d) = (digits[..4].parse::<i32>().unwrap(), digits[4..6].parse::<u8>().unwrap(), digits[6..].parse::<u8>().unwrap());
         let month = time::Month::try_from(m).map_err(|_| format!("`{s}`: no month {m}"))?;
@@ -35,7 +37,8 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
 /// Digits after the decimal point in `currency` (ISO 4217).
 pub fn minor_digits(currency: &str) -> u32 {
     match currency {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "UYI" | "VND" | "VUV" | "XAF" | "XOF"
+        | "XPF" => 0,
         "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
         _ => 2,
     }
@@ -75,10 +78,15 @@ pub fn cdnow(path: &Path) -> Result<Vec<Purchase>, ReadError> {
         }
         let at = |col: usize, what: &str| format!("{}:{n}: column {col} ({what})", path.display());
         if fields.len() != 4 {
-            return Err(ReadError(format!("{}:{n}: expected 4 columns (customer_id date number_of_cds dollar_value), found {}", path.display(), fields.len())));
+            return Err(ReadError(format!(
+                "{}:{n}: expected 4 columns (customer_id date number_of_cds dollar_value), found {}",
+                path.display(),
+                fields.len()
+            )));
         }
         let time = parse_time(fields[1]).map_err(|e| ReadError(format!("{}: {e}", at(2, "date"))))?;
-        let cds: u32 = fields[2].parse().map_err(|_| ReadError(format!("{}: `{}` is not a whole number", at(3, "number_of_cds"), fields[2])))?;
+        let cds: u32 =
+            fields[2].parse().map_err(|_| ReadError(format!("{}: `{}` is not a whole number", at(3, "number_of_cds"), fields[2])))?;
         let total = parse_amount(fields[3], 2).map_err(|e| ReadError(format!("{}: {e}", at(4, "dollar_value"))))?;
         if total < 0 {
             return Err(ReadError(format!("{}: must not be negative", at(4, "dollar_value"))));
@@ -125,7 +133,8 @@ impl std::str::FromStr for ColumnMap {
                 return Err(format!("`{k}` is mapped twice"));
             }
         }
-        let need = |k: &str| m.get(k).map(|v| v.to_string()).ok_or_else(|| format!("map `{k}=<column>` (customer, at and total are required)"));
+        let need =
+            |k: &str| m.get(k).map(|v| v.to_string()).ok_or_else(|| format!("map `{k}=<column>` (customer, at and total are required)"));
         Ok(ColumnMap {
             customer: need("customer")?,
             at: need("at")?,

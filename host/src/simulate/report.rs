@@ -44,7 +44,14 @@ fn pct(part: i64, whole: i64) -> String {
 pub fn table(r: &Report) -> String {
     let c = &r.currency;
     let mut s = String::new();
-    let _ = writeln!(s, "{} — {} purchases by {} customers, replayed in {:.2} s", r.campaign, thousands(r.purchases as i64), thousands(r.customers as i64), r.elapsed_ms as f64 / 1000.0);
+    let _ = writeln!(
+        s,
+        "{} — {} purchases by {} customers, replayed in {:.2} s",
+        r.campaign,
+        thousands(r.purchases as i64),
+        thousands(r.customers as i64),
+        r.elapsed_ms as f64 / 1000.0
+    );
     let _ = writeln!(s);
     let rows = [
         ("revenue", cash(r.revenue, c)),
@@ -115,12 +122,16 @@ fn nice(v: f64) -> f64 {
 }
 
 fn axis_label(v: f64) -> String {
+    let short = |x: f64| {
+        let s = format!("{x:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
     if v >= 1e6 {
-        format!("{:.1}M", v / 1e6)
+        format!("{}M", short(v / 1e6))
     } else if v >= 1e3 {
-        format!("{:.0}k", v / 1e3)
+        format!("{}k", short(v / 1e3))
     } else {
-        format!("{v:.0}")
+        short(v)
     }
 }
 
@@ -133,25 +144,55 @@ fn chart(title: &str, labels: &[String], series: &[(&str, Vec<f64>)], line: Opti
     let ymax = nice(stacked_max);
     let slot = plot_w / n;
     let bar = (slot * 0.7).max(1.0);
-    let mut s = format!(r#"<figure><figcaption>{}</figcaption><svg viewBox="0 0 {W} {H}" role="img" aria-label="{}">"#, escape(title), escape(title));
+    let mut s = format!(
+        r#"<figure><figcaption>{}</figcaption><svg viewBox="0 0 {W} {H}" role="img" aria-label="{}">"#,
+        escape(title),
+        escape(title)
+    );
     for k in 0..=4 {
         let v = ymax * k as f64 / 4.0;
         let y = TOP + plot_h - plot_h * k as f64 / 4.0;
-        let _ = write!(s, r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##, W - RIGHT, LEFT - 6.0, y + 4.0, axis_label(v));
+        let _ = write!(
+            s,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end" class="tick">{}</text>"##,
+            W - RIGHT,
+            LEFT - 6.0,
+            y + 4.0,
+            axis_label(v)
+        );
     }
-    let _ = write!(s, r#"<text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle" class="unit">{}</text>"#, TOP + plot_h / 2.0, TOP + plot_h / 2.0, escape(y_unit));
+    let _ = write!(
+        s,
+        r#"<text x="14" y="{:.1}" transform="rotate(-90 14 {:.1})" text-anchor="middle" class="unit">{}</text>"#,
+        TOP + plot_h / 2.0,
+        TOP + plot_h / 2.0,
+        escape(y_unit)
+    );
     for i in 0..labels.len() {
         let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
         let mut base = 0.0;
         for (k, (name, values)) in series.iter().enumerate() {
             let h = plot_h * values[i] / ymax;
             let y = TOP + plot_h - plot_h * base / ymax - h;
-            let _ = write!(s, r#"<rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{h:.1}" fill="{}"><title>{} {}: {}</title></rect>"#, COLORS[k % COLORS.len()], escape(&labels[i]), escape(name), axis_label(values[i]));
+            let _ = write!(
+                s,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{h:.1}" fill="{}"><title>{} {}: {}</title></rect>"#,
+                COLORS[k % COLORS.len()],
+                escape(&labels[i]),
+                escape(name),
+                axis_label(values[i])
+            );
             base += values[i];
         }
         let every = ((n / 12.0).ceil() as usize).max(1);
         if i % every == 0 {
-            let _ = write!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="tick">{}</text>"#, x + bar / 2.0, H - BOTTOM + 18.0, escape(&labels[i]));
+            let _ = write!(
+                s,
+                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" class="tick">{}</text>"#,
+                x + bar / 2.0,
+                H - BOTTOM + 18.0,
+                escape(&labels[i])
+            );
         }
     }
     if let Some((name, values)) = &line {
@@ -164,13 +205,27 @@ fn chart(title: &str, labels: &[String], series: &[(&str, Vec<f64>)], line: Opti
         let _ = write!(s, r##"<polyline points="{}" fill="none" stroke="#e15759" stroke-width="2.5"/>"##, points.join(" "));
         for k in 0..=4 {
             let y = TOP + plot_h - plot_h * k as f64 / 4.0;
-            let _ = write!(s, r##"<text x="{}" y="{:.1}" class="tick" fill="#e15759">{}</text>"##, W - RIGHT + 6.0, y + 4.0, axis_label(lmax * k as f64 / 4.0));
+            let _ = write!(
+                s,
+                r##"<text x="{}" y="{:.1}" class="tick" fill="#e15759">{}</text>"##,
+                W - RIGHT + 6.0,
+                y + 4.0,
+                axis_label(lmax * k as f64 / 4.0)
+            );
         }
         let _ = write!(s, r##"<text x="{}" y="{:.1}" class="legend" fill="#e15759">— {}</text>"##, LEFT + 8.0, TOP - 10.0, escape(name));
     }
     let mut lx = if line.is_some() { LEFT + 260.0 } else { LEFT + 8.0 };
     for (k, (name, _)) in series.iter().enumerate() {
-        let _ = write!(s, r#"<rect x="{lx:.1}" y="{:.1}" width="12" height="12" fill="{}"/><text x="{:.1}" y="{:.1}" class="legend">{}</text>"#, TOP - 21.0, COLORS[k % COLORS.len()], lx + 16.0, TOP - 10.0, escape(name));
+        let _ = write!(
+            s,
+            r#"<rect x="{lx:.1}" y="{:.1}" width="12" height="12" fill="{}"/><text x="{:.1}" y="{:.1}" class="legend">{}</text>"#,
+            TOP - 21.0,
+            COLORS[k % COLORS.len()],
+            lx + 16.0,
+            TOP - 10.0,
+            escape(name)
+        );
         lx += 24.0 + name.len() as f64 * 8.0;
     }
     s.push_str("</svg></figure>");

@@ -60,7 +60,8 @@ impl Policy for Birthday {
         let Some((month, day)) = customer.birthday.as_deref().and_then(parse_birthday) else { return Ok(Outcome::new()) };
         let today = Date::of(p.at, c.utc_offset_minutes);
         let window = |b: Date| (b.days() - c.days_before as i64..=b.days() + c.days_after as i64).contains(&today.days());
-        let Some(birthday) = [today.year - 1, today.year, today.year + 1].into_iter().map(|y| birthday_in(y, month, day)).find(|b| window(*b))
+        let Some(birthday) =
+            [today.year - 1, today.year, today.year + 1].into_iter().map(|y| birthday_in(y, month, day)).find(|b| window(*b))
         else {
             return Ok(Outcome::new());
         };

@@ -72,7 +72,13 @@ mod tests {
     #[test]
     fn any_condition_is_enough() {
         let c = "min_total = 5000\nfirst_order = true\ntiers = [\"gold\"]";
-        let cases = [(None, 3, 4_999, false), (None, 3, 5_000, true), (None, 0, 100, true), (Some("gold"), 9, 100, true), (Some("silver"), 9, 100, false)];
+        let cases = [
+            (None, 3, 4_999, false),
+            (None, 3, 5_000, true),
+            (None, 0, 100, true),
+            (Some("gold"), 9, 100, true),
+            (Some("silver"), 9, 100, false),
+        ];
         for (tier, purchases, total, want) in cases {
             assert_eq!(ships_free(c, tier, purchases, total), want, "{tier:?} {purchases} {total}");
         }

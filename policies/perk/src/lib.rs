@@ -87,7 +87,8 @@ mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
 
-    const CONFIG: &str = r#"perks = [{ name = "lounge access", tiers = ["gold"] }, { name = "preview invitation", segments = ["vip-list"] }]"#;
+    const CONFIG: &str =
+        r#"perks = [{ name = "lounge access", tiers = ["gold"] }, { name = "preview invitation", segments = ["vip-list"] }]"#;
 
     #[test]
     fn granted_once_to_those_who_qualify() {

@@ -103,7 +103,8 @@ mod tests {
         let mut h = Harness::<PunchCard>::new("every = 3\nbonus_points = 100\ncategory = \"coffee\"");
         let coffee = || Purchase::new("p", 300).with_item(LineItem::new("latte", "coffee", 1, 300));
         let tea = || Purchase::new("p", 300).with_item(LineItem::new("sencha", "tea", 1, 300));
-        let earned: Vec<i64> = [coffee(), tea(), coffee(), tea(), coffee(), coffee()].into_iter().map(|p| h.purchase(p).points_total()).collect();
+        let earned: Vec<i64> =
+            [coffee(), tea(), coffee(), tea(), coffee(), coffee()].into_iter().map(|p| h.purchase(p).points_total()).collect();
         assert_eq!(earned, [0, 0, 0, 0, 100, 0]);
         assert_eq!(h.state::<Stamps>().unwrap().count, 4);
     }

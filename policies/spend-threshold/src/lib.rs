@@ -84,7 +84,8 @@ impl Policy for SpendThreshold {
                 let after = before + p.total;
                 let mut out = Outcome::new().state(&Month { month, spend: after });
                 for s in c.steps.iter().filter(|s| before < s.spend && after >= s.spend) {
-                    out = out.reward(s.reward.reward(), format!("{} spent this month reaches {}: {}", money(after), money(s.spend), s.reward));
+                    out = out
+                        .reward(s.reward.reward(), format!("{} spent this month reaches {}: {}", money(after), money(s.spend), s.reward));
                 }
                 if let Some(next) = c.steps.iter().find(|s| after < s.spend) {
                     out = out.progress(format!("{} this month", next.reward), after, next.spend, Unit::Money);

@@ -199,7 +199,14 @@ impl Policy for Tiers {
             if at_review < Some(h) && now < Some(h) {
                 new = at_review.max(now);
                 let d = Date::from_days(boundary);
-                why = Some(format!("status review of {}-{:02}-{:02}: {what} spend {} no longer keeps {}", d.year, d.month, d.day, money(s), c.levels[h].name));
+                why = Some(format!(
+                    "status review of {}-{:02}-{:02}: {what} spend {} no longer keeps {}",
+                    d.year,
+                    d.month,
+                    d.day,
+                    money(s),
+                    c.levels[h].name
+                ));
             }
         }
         if new != held {
@@ -214,9 +221,7 @@ impl Policy for Tiers {
                     out = out.set_tier(l.name.clone(), reason);
                 }
                 // Only when moving down: below every level.
-                None => {
-                    out = out.set_tier("", why.unwrap_or_else(|| format!("{what} spend {} is below every tier", money(spend))))
-                }
+                None => out = out.set_tier("", why.unwrap_or_else(|| format!("{what} spend {} is below every tier", money(spend)))),
             }
         }
         let next = new.map_or(0, |r| r + 1);

@@ -32,10 +32,7 @@ pub fn policy(attr: TokenStream, item: TokenStream) -> TokenStream {
     let expanded = match parse_macro_input!(item as Item) {
         Item::Fn(f) => expand_fn(f, struct_name),
         Item::Impl(i) => expand_impl(i, struct_name),
-        other => Err(syn::Error::new(
-            other.span(),
-            "#[perk_sdk::policy] goes on a function or on `impl perk_sdk::Policy for YourType`",
-        )),
+        other => Err(syn::Error::new(other.span(), "#[perk_sdk::policy] goes on a function or on `impl perk_sdk::Policy for YourType`")),
     };
     expanded.unwrap_or_else(|e| e.to_compile_error()).into()
 }

@@ -33,7 +33,10 @@ fn happy_hour(config: &Config, purchase: &Purchase, _customer: &Customer, _ctx: 
     let points = items as i64 * config.points_per_item;
     Ok(Outcome::new().points(
         points,
-        format!("happy hour {}:00–{}:00: {items} × {} × {} points", config.from_hour, config.to_hour, config.category, config.points_per_item),
+        format!(
+            "happy hour {}:00–{}:00: {items} × {} × {} points",
+            config.from_hour, config.to_hour, config.category, config.points_per_item
+        ),
     ))
 }
 
