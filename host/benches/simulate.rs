@@ -56,7 +56,8 @@ fn main() {
             .collect(),
     );
     println!("simulate native loop (3 rules, 1 thread): {:.1} ms", native_time.as_secs_f64() * 1e3);
-    for (name, manifest) in [("3 policies", "examples/cdnow-points/perk.toml"), ("10 policies", "examples/cdnow-points/ten-policies.toml")] {
+    for (name, manifest) in [("3 policies", "examples/cdnow-points/perk.toml"), ("10 policies", "examples/cdnow-points/ten-policies.toml")]
+    {
         let campaign = Campaign::load(&root.join(manifest), &runtime, &BuildOptions::default()).unwrap();
         let mut times = Vec::new();
         let mut report = None;

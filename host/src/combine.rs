@@ -113,6 +113,9 @@ impl Candidate {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
     pub points: i64,
+    /// Points for other customers (referrers), by customer.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub points_for: BTreeMap<String, i64>,
     /// Sum of the discounts applied to the goods.
     pub discount: Money,
     pub free_shipping: bool,
@@ -148,7 +151,7 @@ fn percent_of(total: Money, basis_points: u32) -> Money {
 /// Uncapped money value of a reward to the customer.
 fn value(r: &Reward, p: &Purchase, point_value: i64) -> Money {
     match r {
-        Reward::Points { amount } => amount.saturating_mul(point_value),
+        Reward::Points { amount } | Reward::PointsFor { amount, .. } => amount.saturating_mul(point_value),
         Reward::OrderDiscount { amount } | Reward::Cashback { amount } => *amount,
         Reward::ItemDiscount { sku, amount } => (*amount).min(line_total(p, sku)),
         Reward::PercentDiscount { basis_points } => percent_of(p.total, *basis_points),
@@ -287,6 +290,10 @@ pub fn combine(candidates: &[Candidate], purchase: &Purchase, rules: &Rules) -> 
                     result.totals.points += amount;
                     result.applied.push(c.applied(g, full, None));
                 }
+                Reward::PointsFor { customer, amount } => {
+                    *result.totals.points_for.entry(customer.clone()).or_default() += amount;
+                    result.applied.push(c.applied(g, full, None));
+                }
                 Reward::Coupon(coupon) => {
                     result.totals.coupons.push(coupon.clone());
                     result.applied.push(c.applied(g, full, None));
@@ -341,7 +348,7 @@ fn apply_budgets(result: &mut Combined, purchase: &Purchase, rules: &Rules) {
         changed = true;
         let (before, fits) = (a.value, (*room).max(0));
         let cut = match &mut a.reward {
-            Reward::Points { amount } if rules.point_value > 0 => {
+            Reward::Points { amount } | Reward::PointsFor { amount, .. } if rules.point_value > 0 => {
                 *amount = fits / rules.point_value;
                 Some(*amount * rules.point_value)
             }
@@ -378,6 +385,7 @@ fn totals(applied: &[Applied], purchase: &Purchase) -> Totals {
     for a in applied {
         match &a.reward {
             Reward::Points { amount } => t.points += amount,
+            Reward::PointsFor { customer, amount } => *t.points_for.entry(customer.clone()).or_default() += amount,
             Reward::OrderDiscount { .. } | Reward::PercentDiscount { .. } | Reward::ItemDiscount { .. } => t.discount += a.value,
             Reward::FreeShipping => t.free_shipping = true,
             Reward::Cashback { .. } => t.cashback += a.value,

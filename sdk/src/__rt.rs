@@ -99,6 +99,7 @@ mod guest {
     fn reward(r: Reward) -> w::Reward {
         match r {
             Reward::Points { amount } => w::Reward::Points(amount),
+            Reward::PointsFor { customer, amount } => w::Reward::PointsFor(w::PointsFor { customer, points: amount }),
             Reward::OrderDiscount { amount } => w::Reward::OrderDiscount(amount),
             Reward::ItemDiscount { sku, amount } => w::Reward::ItemDiscount(w::ItemDiscount { sku, amount }),
             Reward::PercentDiscount { basis_points } => w::Reward::PercentDiscount(basis_points),

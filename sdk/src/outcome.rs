@@ -18,6 +18,11 @@ pub enum Reward {
     Points {
         amount: i64,
     },
+    /// Points for another customer (a referrer), credited to their account.
+    PointsFor {
+        customer: String,
+        amount: i64,
+    },
     OrderDiscount {
         amount: Money,
     },
@@ -130,6 +135,11 @@ impl Outcome {
 
     pub fn order_discount(self, amount: Money, reason: impl Into<String>) -> Self {
         self.reward(Reward::OrderDiscount { amount }, reason)
+    }
+
+    /// Points for another customer than the buyer (a referrer).
+    pub fn points_for(self, customer: impl Into<String>, amount: i64, reason: impl Into<String>) -> Self {
+        self.reward(Reward::PointsFor { customer: customer.into(), amount }, reason)
     }
 
     pub fn cashback(self, amount: Money, reason: impl Into<String>) -> Self {

@@ -30,6 +30,11 @@ fn example_campaigns_golden() {
         ("fashion-retail", "fashion-first-order.json", vec!["--purchase", "examples/fashion-retail/purchases/first-order.json"]),
         (
             "fashion-retail",
+            "fashion-referred-first-order.json",
+            vec!["--purchase", "examples/fashion-retail/purchases/referred-first-order.json"],
+        ),
+        (
+            "fashion-retail",
             "fashion-birthday-week.json",
             vec![
                 "--purchase",

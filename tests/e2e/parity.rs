@@ -25,6 +25,7 @@ fn purchases() -> Vec<Purchase> {
             shipping: 50_000,
             partner: Some("air".into()),
             coupons: vec!["WELCOME".into()],
+            attributes: vec![("referred_by".into(), "ann".into())],
             items: vec![LineItem::new("coat", "outerwear", 1, 600_000), LineItem::new("novel", "books", 2, 200_000)],
             ..base
         },
@@ -187,6 +188,11 @@ fn activity_wasm_matches_native_on_events() {
             }
         }
     }
+}
+
+#[test]
+fn referral_wasm_matches_native() {
+    check::<perk_policy_referral::Referral>("referral", "invitee = { percent_off = 10 }\nreferrer_points = 500\nmin_total = 1000");
 }
 
 #[test]

@@ -522,3 +522,31 @@ async fn the_memory_ledger_answers_exactly_like_sqlite() {
     }
     assert_eq!(sqlite.len(), memory.len());
 }
+
+/// A referral credits the referrer's own account, in both ledgers.
+#[tokio::test]
+async fn a_referral_credits_the_referrer() {
+    let manifest = format!(
+        "{CAFE}\n[[policy]]\nid = \"referral\"\nmodule = \"referral\"\n[policy.config]\ninvitee = {{ points = 200 }}\nreferrer_points = 500\n"
+    );
+    for api in [Api::new(&manifest), Api::in_memory(&manifest)] {
+        let body = json!({"id": "p-1", "customer_id": "noor", "attributes": {"referred_by": "lena"},
+            "items": [{"sku": "latte", "category": "coffee", "unit_price": 10_000}]});
+        let (s, v) = api.post("/v1/purchases", body.to_string()).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["totals"]["points_for"], json!({"lena": 500}), "{v}");
+        assert_eq!(v["points"], 100 + 200, "noor's own points only");
+        let (s, lena) = api.get("/v1/customers/lena").await;
+        assert_eq!((s, lena["points"].as_i64(), lena["purchases"].as_i64()), (StatusCode::OK, Some(500), Some(0)), "{lena}");
+        let (_, l) = api.get("/v1/customers/lena/ledger").await;
+        let e = &l["entries"][0];
+        assert_eq!(
+            (e["kind"].as_str(), e["policy"].as_str(), e["purchase"].as_str()),
+            (Some("earn"), Some("referral"), Some("p-1")),
+            "{l}"
+        );
+        // Once: noor's next purchase refers no one.
+        let (_, v) = api.post("/v1/purchases", coffee("p-2", "noor", 10_000)).await;
+        assert!(v["totals"].get("points_for").is_none(), "{v}");
+    }
+}

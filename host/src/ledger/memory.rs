@@ -255,8 +255,9 @@ impl Ledger for MemoryLedger {
         let mut new_entries = Vec::new();
         let (purchase, reference) = if is_purchase { (Some(r.id.to_string()), None) } else { (None, Some(r.id.to_string())) };
         let mut cashback = 0;
+        let mut other_lots: Vec<(String, LotRow, Entry)> = Vec::new();
         for a in &e.combined.applied {
-            if matches!(a.reward, perk_sdk::Reward::Points { amount } if amount <= 0) {
+            if matches!(a.reward, perk_sdk::Reward::Points { amount } | perk_sdk::Reward::PointsFor { amount, .. } if amount <= 0) {
                 continue;
             }
             let seq = inner.next_seq();
@@ -287,6 +288,19 @@ impl Ledger for MemoryLedger {
                     en.lot = Some(seq);
                     en.available_at = Some(available_at);
                     en.expires_at = expires_at;
+                }
+                perk_sdk::Reward::PointsFor { customer, amount } => {
+                    let (available_at, expires_at) = (r.points.available_at(r.at), r.points.expires_at(r.at));
+                    let lot =
+                        LotRow { seq, remaining: *amount, available_at, expires_at, purchase: purchase.clone(), expired_entry: false };
+                    en.kind = "earn".into();
+                    en.points = *amount;
+                    en.amount = 0;
+                    en.lot = Some(seq);
+                    en.available_at = Some(available_at);
+                    en.expires_at = expires_at;
+                    other_lots.push((customer.clone(), lot, en));
+                    continue;
                 }
                 perk_sdk::Reward::Cashback { .. } => {
                     en.kind = "cashback".into();
@@ -325,7 +339,17 @@ impl Ledger for MemoryLedger {
             }
         }
         c.lots.extend(new_lots);
-        let response = respond(&account(c, r.now));
+        let mut others = Vec::new();
+        for (other, lot, en) in other_lots {
+            let o = inner
+                .customers
+                .entry(other.clone())
+                .or_insert_with(|| CustomerRow { customer: Customer::new(&other), ..Default::default() });
+            o.revision += 1;
+            o.lots.push(lot);
+            others.push((other, en));
+        }
+        let response = respond(&account(&inner.customers[r.customer], r.now));
         if is_purchase {
             inner.purchases.insert(
                 r.id.to_string(),
@@ -341,6 +365,9 @@ impl Ledger for MemoryLedger {
         }
         for en in new_entries {
             inner.record(self.keep_entries, r.customer, en);
+        }
+        for (other, en) in others {
+            inner.record(self.keep_entries, &other, en);
         }
         inner.requests.insert((r.kind.as_str(), r.id.to_string()), Stored { hash: r.hash.to_string(), response: response.clone() });
         Ok(Commit::Done(response))

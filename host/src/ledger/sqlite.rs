@@ -472,7 +472,22 @@ impl Ledger for SqliteLedger {
                         expires_at: r.points.expires_at(r.at),
                         ..base
                     },
-                    perk_sdk::Reward::Points { .. } => continue,
+                    perk_sdk::Reward::PointsFor { customer, amount } if *amount > 0 => {
+                        // Another customer's lot: their row exists and moves on.
+                        tx.prepare_cached(
+                            "INSERT INTO customers (id, revision) VALUES (?1, 1) ON CONFLICT (id) DO UPDATE SET revision = revision + 1",
+                        )?
+                        .execute(params![customer])?;
+                        NewEntry {
+                            customer,
+                            kind: "earn",
+                            points: *amount,
+                            available_at: Some(r.points.available_at(r.at)),
+                            expires_at: r.points.expires_at(r.at),
+                            ..base
+                        }
+                    }
+                    perk_sdk::Reward::Points { .. } | perk_sdk::Reward::PointsFor { .. } => continue,
                     perk_sdk::Reward::Cashback { .. } => NewEntry { kind: "cashback", amount: a.value, ..base },
                     _ => NewEntry { kind: "reward", amount: a.value, ..base },
                 };

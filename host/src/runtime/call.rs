@@ -324,6 +324,13 @@ pub(super) fn outcome(o: w::Outcome, limits: &Limits) -> Result<Outcome, String>
         text += g.reason.len();
         let reward = match g.reward {
             w::Reward::Points(n) => Reward::Points { amount: non_negative("points", n)? },
+            w::Reward::PointsFor(o) => {
+                text += o.customer.len();
+                if o.customer.trim().is_empty() {
+                    return Err(format!("reward {i}: points for a customer without an id"));
+                }
+                Reward::PointsFor { amount: non_negative("points", o.points)?, customer: o.customer }
+            }
             w::Reward::OrderDiscount(a) => Reward::OrderDiscount { amount: non_negative("order discount", a)? },
             w::Reward::ItemDiscount(d) => {
                 text += d.sku.len();

@@ -178,10 +178,11 @@ fn replay(
         }
         let t = &e.combined.totals;
         let shipping_waived = if t.free_shipping { p.shipping.max(0) } else { 0 };
-        let cost = t.points.saturating_mul(point_value) + t.discount + t.cashback + shipping_waived;
+        let points = t.points + t.points_for.values().sum::<i64>();
+        let cost = points.saturating_mul(point_value) + t.discount + t.cashback + shipping_waived;
         part.purchases += 1;
         part.revenue += t.payable;
-        part.points += t.points;
+        part.points += points;
         part.discounts += t.discount;
         part.cashback += t.cashback;
         part.free_shipping += shipping_waived;
@@ -203,7 +204,7 @@ fn replay(
             let pt = part.per_policy.entry(a.origin.policy.clone()).or_default();
             pt.rewards += 1;
             match &a.reward {
-                Reward::Points { amount } => {
+                Reward::Points { amount } | Reward::PointsFor { amount, .. } => {
                     pt.points += amount;
                     pt.cost += amount.saturating_mul(point_value);
                 }
