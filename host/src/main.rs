@@ -52,8 +52,12 @@ enum Command {
         #[arg(long, value_name = "TIME")]
         now: Option<String>,
     },
-    /// List the standard policies built into this binary.
-    Policies,
+    /// List the standard policies built into this binary; with a name, describe that one
+    /// (its config's JSON Schema included) as JSON.
+    Policies {
+        /// A standard policy's name.
+        name: Option<String>,
+    },
     /// Serve the HTTP API for a campaign, with the ledger in an embedded SQLite database;
     /// reload the policy set when the manifest or a module file changes.
     Serve(ServeArgs),
@@ -245,7 +249,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve(args) => serve(&cli, args, false)?,
         Command::Up(args) => serve(&cli, args, true)?,
         Command::Simulate(args) => simulate(&cli, args)?,
-        Command::Policies => {
+        Command::Policies { name: Some(name) } => {
+            let bytes = perk_host::stdlib::get(name).with_context(|| {
+                format!("no standard policy `{name}`; known: {}", perk_host::stdlib::names().collect::<Vec<_>>().join(", "))
+            })?;
+            let module = runtime(&cli)?.load(bytes).with_context(|| format!("standard policy `{name}`"))?;
+            println!("{}", serde_json::to_string_pretty(module.describe())?);
+        }
+        Command::Policies { name: None } => {
             let runtime = runtime(&cli)?;
             for name in perk_host::stdlib::names() {
                 let module =

@@ -21,14 +21,16 @@ impl<E: std::fmt::Display> IntoOutcome for std::result::Result<Outcome, E> {
 
 /// The JSON `describe` answers (written out by hand: `serde_json::Value` would add its
 /// whole machinery to every guest).
-pub fn describe(name: &str, version: &str, description: &str) -> String {
+pub fn describe(name: &str, version: &str, description: &str, config_schema: &str) -> String {
     let s = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    let schema = if config_schema.trim().is_empty() { "null" } else { config_schema.trim() };
     format!(
-        r#"{{"name":{},"version":{},"description":{},"sdk":{}}}"#,
+        r#"{{"name":{},"version":{},"description":{},"sdk":{},"config_schema":{}}}"#,
         s(name),
         s(version),
         s(description.trim()),
-        s(env!("CARGO_PKG_VERSION"))
+        s(env!("CARGO_PKG_VERSION")),
+        schema
     )
 }
 
@@ -188,7 +190,14 @@ macro_rules! __export_policy {
             struct __PerkExport;
             impl $crate::__bindings::Guest for __PerkExport {
                 fn describe() -> ::std::string::String {
-                    $crate::__rt::call(|| $crate::__rt::describe(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"), $description))
+                    $crate::__rt::call(|| {
+                        $crate::__rt::describe(
+                            env!("CARGO_PKG_NAME"),
+                            env!("CARGO_PKG_VERSION"),
+                            $description,
+                            <$ty as $crate::Policy>::CONFIG_SCHEMA,
+                        )
+                    })
                 }
                 fn validate_config(config: ::std::string::String) -> ::std::result::Result<(), ::std::string::String> {
                     $crate::__rt::call(|| $crate::__rt::validate_config::<$ty>(&config))
@@ -206,9 +215,9 @@ macro_rules! __export_policy {
                     ctx: $crate::__bindings::perk::policy::types::Context,
                 ) -> ::std::result::Result<$crate::__bindings::perk::policy::types::Outcome, ::std::string::String> {
                     $crate::__rt::on_event::<$ty>(e, c, ctx)
-                }
+        }
             }
-    $crate::__bindings::export!(__PerkExport with_types_in $crate::__bindings);
+            $crate::__bindings::export!(__PerkExport with_types_in $crate::__bindings);
         };
     };
 }

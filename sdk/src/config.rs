@@ -26,6 +26,23 @@ impl Percent {
     }
 }
 
+#[cfg(all(feature = "schema", not(target_arch = "wasm32")))]
+impl schemars::JsonSchema for Percent {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Percent".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "number",
+            "minimum": 0,
+            "maximum": 100,
+            "multipleOf": 0.01,
+            "description": "A percentage such as 5 or 2.5 (held as basis points)."
+        })
+    }
+}
+
 impl fmt::Display for Percent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 % 100 {
@@ -75,6 +92,7 @@ impl<'de> Deserialize<'de> for Percent {
 /// `{ points = 100 }`, `{ discount = 5000 }`, `{ percent_off = 10 }`, `{ cashback = 2000 }`,
 /// `{ free_shipping = true }`, `{ badge = "early bird" }`, `{ perk = "lounge access" }`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(all(feature = "schema", not(target_arch = "wasm32")), derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RewardSpec {
     Points(i64),

@@ -125,6 +125,11 @@ pub trait Policy {
     /// so that a typo in a key is an error rather than a silent default.
     type Config: DeserializeOwned + 'static;
 
+    /// JSON Schema of [`Policy::Config`], shown by `describe` (`perk policies --schema`).
+    /// Standard policies embed a `config.schema.json` generated from their config types
+    /// by a test (see `testing::check_config_schema`).
+    const CONFIG_SCHEMA: &'static str = "";
+
     /// Checks a parsed config for what its types cannot say (`every` must be at least 1).
     /// The message should name the key.
     fn validate(_config: &Self::Config) -> Result<()> {

@@ -150,3 +150,23 @@ impl<P: Policy> Harness<P> {
         }
     }
 }
+
+/// The JSON Schema of a config type, as `describe` shows it.
+#[cfg(feature = "schema")]
+pub fn config_schema<C: schemars::JsonSchema>() -> String {
+    let schema = schemars::schema_for!(C);
+    serde_json::to_string_pretty(&schema).expect("a schema serialises") + "\n"
+}
+
+/// Checks that `path` (a policy's `config.schema.json`, embedded as its
+/// `Policy::CONFIG_SCHEMA`) is the schema of `C`; with `UPDATE_SCHEMA=1`, writes it.
+#[cfg(feature = "schema")]
+pub fn check_config_schema<C: schemars::JsonSchema>(path: &str) {
+    let want = config_schema::<C>();
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(path, &want).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
+        return;
+    }
+    let have = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(have == want, "{path} is not the schema of the config type; run the tests with UPDATE_SCHEMA=1 to rewrite it");
+}

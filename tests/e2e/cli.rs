@@ -194,9 +194,19 @@ fn policies_lists_the_standard_library() {
         "vip-membership",
         "perk",
         "challenge",
+        "referral",
     ] {
         assert!(stdout(&out).lines().any(|l| l.starts_with(name)), "{name} missing: {}", stdout(&out));
     }
+    // One policy described, with the JSON Schema of its config.
+    let out = perk(&["policies", "tiers"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let d: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(d["name"], "perk-policy-tiers");
+    assert_eq!(d["config_schema"]["required"], serde_json::json!(["levels"]));
+    assert!(d["config_schema"]["$defs"]["Level"]["properties"]["min_spend"].is_object(), "{d}");
+    let out = perk(&["policies", "tierz"]);
+    assert!(!out.status.success() && stderr(&out).contains("no standard policy `tierz`"), "{}", stderr(&out));
 }
 
 #[test]

@@ -212,5 +212,8 @@ fn every_standard_policy_describes_itself() {
         let m = rt.load(perk_host::stdlib::get(name).unwrap()).unwrap();
         assert_eq!(m.describe().name, format!("perk-policy-{name}"));
         assert!(!m.describe().description.is_empty(), "{name} has no description");
+        let schema = m.describe().config_schema.as_ref().unwrap_or_else(|| panic!("{name} publishes no config schema"));
+        assert_eq!(schema["type"], "object", "{name}");
+        assert_eq!(schema["additionalProperties"], false, "{name}: unknown keys are refused");
     }
 }

@@ -42,6 +42,9 @@ pub struct Describe {
     /// perk-sdk version it was built with.
     #[serde(default)]
     pub sdk: String,
+    /// JSON Schema of the policy's config, when it publishes one.
+    #[serde(default)]
+    pub config_schema: Option<serde_json::Value>,
 }
 
 /// A loaded policy version: compiled once; its calls run on warm pooled instances or on a
@@ -105,7 +108,13 @@ impl Runtime {
             runtime: self.clone(),
             hash,
             size: bytes.len(),
-            describe: Describe { name: String::new(), version: String::new(), description: String::new(), sdk: String::new() },
+            describe: Describe {
+                name: String::new(),
+                version: String::new(),
+                description: String::new(),
+                sdk: String::new(),
+                config_schema: None,
+            },
             pre,
             pool: Arc::default(),
         };

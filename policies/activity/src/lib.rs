@@ -5,6 +5,7 @@ use perk_sdk::prelude::*;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Points per event kind: `{ review = 50, social-share = 20, quiz = 10, sign-up = 200 }`.
@@ -32,6 +33,7 @@ pub struct Activity;
 #[perk_sdk::policy]
 impl Policy for Activity {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         if c.points.is_empty() {
@@ -82,6 +84,11 @@ impl Policy for Activity {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     const CONFIG: &str = "points = { review = 50, quiz = 10, sign-up = 200 }\ndaily_cap = { review = 2 }\nonce = [\"sign-up\"]";
     const DAY: i64 = 86_400_000;

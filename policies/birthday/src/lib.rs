@@ -4,6 +4,7 @@ use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub reward: RewardSpec,
@@ -47,6 +48,7 @@ pub struct Birthday;
 #[perk_sdk::policy]
 impl Policy for Birthday {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         c.reward.validate("reward")?;
@@ -79,6 +81,11 @@ impl Policy for Birthday {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     const DAY: i64 = 86_400_000;
     /// 2026-03-02T12:30:00Z.

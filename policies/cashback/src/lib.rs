@@ -4,6 +4,7 @@ use perk_sdk::prelude::*;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Rate for lines whose category has no rate of its own (and for purchases without lines).
@@ -26,6 +27,7 @@ pub struct Cashback;
 #[perk_sdk::policy]
 impl Policy for Cashback {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         if let Some(max) = c.max_per_purchase {
@@ -80,6 +82,11 @@ fn give(c: &Config, amount: Money, reason: String) -> Outcome {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     const CONFIG: &str = "percent = 1\nby_category = { coffee = 5, books = 2.5 }\nby_partner = { airline = 3 }\nmax_per_purchase = 100000";
 

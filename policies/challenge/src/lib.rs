@@ -5,6 +5,7 @@ use perk_sdk::prelude::*;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Measure {
     /// Distinct categories bought.
@@ -16,6 +17,7 @@ pub enum Measure {
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy, Default)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
     /// Calendar month (UTC): the challenge starts over each month.
@@ -26,6 +28,7 @@ pub enum Period {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Challenge {
     pub name: String,
@@ -39,6 +42,7 @@ pub struct Challenge {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub challenges: Vec<Challenge>,
@@ -60,6 +64,7 @@ pub struct ChallengePolicy;
 #[perk_sdk::policy]
 impl Policy for ChallengePolicy {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         if c.challenges.is_empty() {
@@ -136,6 +141,11 @@ impl Policy for ChallengePolicy {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     const CONFIG: &str = r#"challenges = [
         { name = "explorer", measure = "categories", target = 3, period = "month", reward = { points = 300 }, badge = "Explorer" },

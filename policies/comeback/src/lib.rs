@@ -3,6 +3,7 @@
 use perk_sdk::prelude::*;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Window {
     /// Within this many days of the previous purchase ...
@@ -12,6 +13,7 @@ pub struct Window {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Shortest window first: `[{ within_days = 3, percent_off = 20 }, { within_days = 7, percent_off = 10 }]`.
@@ -25,6 +27,7 @@ pub struct Comeback;
 #[perk_sdk::policy]
 impl Policy for Comeback {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         if c.windows.is_empty() {
@@ -61,6 +64,11 @@ impl Policy for Comeback {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     const DAY: i64 = 86_400_000;
 

@@ -3,6 +3,7 @@
 use perk_sdk::prelude::*;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Goods total (minor units) from which shipping is free.
@@ -22,6 +23,7 @@ pub struct FreeShipping;
 #[perk_sdk::policy]
 impl Policy for FreeShipping {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         if c.min_total.is_some_and(|m| m < 0) {
@@ -58,6 +60,11 @@ impl Policy for FreeShipping {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     fn ships_free(config: &str, tier: Option<&str>, purchases: u32, total: Money) -> bool {
         let mut customer = Customer::new("c");

@@ -4,6 +4,7 @@ use perk_sdk::calendar::{hour, weekday_from_name, Date};
 use perk_sdk::prelude::*;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub reward: RewardSpec,
@@ -29,6 +30,7 @@ pub struct LimitedTime;
 #[perk_sdk::policy]
 impl Policy for LimitedTime {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         c.reward.validate("reward")?;
@@ -77,6 +79,11 @@ impl Policy for LimitedTime {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     /// Monday 2026-03-02, 15:30 in Moscow.
     const MON_1530: i64 = 1_772_454_600_000;

@@ -3,6 +3,7 @@
 use perk_sdk::prelude::*;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Grant {
     /// What the customer gets: `"lounge access"`, `"invitation to the spring preview"`.
@@ -16,6 +17,7 @@ pub struct Grant {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub perks: Vec<Grant>,
@@ -34,6 +36,7 @@ pub struct Perk;
 #[perk_sdk::policy]
 impl Policy for Perk {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         if c.perks.is_empty() {
@@ -86,6 +89,11 @@ fn grant(c: &Config, customer: &Customer, ctx: &Context) -> Result<Outcome> {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     const CONFIG: &str =
         r#"perks = [{ name = "lounge access", tiers = ["gold"] }, { name = "preview invitation", segments = ["vip-list"] }]"#;

@@ -5,6 +5,7 @@ use perk_sdk::prelude::*;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Minor units per earning step: `100` = every whole 1.00 spent.
@@ -30,6 +31,7 @@ pub struct Config {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Rate {
     pub unit: Money,
@@ -66,6 +68,7 @@ pub struct Points;
 #[perk_sdk::policy]
 impl Policy for Points {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         check_rate("", c.unit, c.points_per_unit)?;
@@ -108,6 +111,11 @@ impl Policy for Points {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     const CONFIG: &str = "unit = 100\npoints_per_unit = 1\ntier_multipliers_pct = { silver = 125, gold = 150 }";
 

@@ -3,6 +3,7 @@
 use perk_sdk::prelude::*;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Every `every`-th purchase earns the bonus (counting every purchase, this one included).
@@ -32,6 +33,7 @@ pub struct PunchCard;
 #[perk_sdk::policy]
 impl Policy for PunchCard {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         if c.every < 1 {
@@ -70,6 +72,11 @@ impl Policy for PunchCard {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     #[test]
     fn every_sixth_purchase_earns_the_bonus() {

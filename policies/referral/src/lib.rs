@@ -4,6 +4,7 @@
 use perk_sdk::prelude::*;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// What the invitee gets on their first qualifying purchase: `{ points = 200 }`,
@@ -45,6 +46,7 @@ impl Config {
 #[perk_sdk::policy]
 impl Policy for Referral {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         c.invitee.validate("invitee")?;
@@ -100,6 +102,11 @@ impl Policy for Referral {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     const CONFIG: &str = "invitee = { points = 200 }\nreferrer_points = 500\nmin_total = 3000";
 

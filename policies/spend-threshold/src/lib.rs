@@ -3,6 +3,7 @@
 use perk_sdk::prelude::*;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// Minor units to reach.
@@ -11,6 +12,7 @@ pub struct Step {
 }
 
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
     /// One order's goods total (the highest step it reaches pays).
@@ -22,6 +24,7 @@ pub enum Period {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -48,6 +51,7 @@ pub struct SpendThreshold;
 #[perk_sdk::policy]
 impl Policy for SpendThreshold {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         if c.steps.is_empty() {
@@ -100,6 +104,11 @@ impl Policy for SpendThreshold {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     const STEPS: &str = "steps = [{ spend = 10000, reward = { points = 100 } }, { spend = 50000, reward = { points = 700 } }]";
     /// 2026-03-02 and 2026-04-01, UTC.

@@ -4,6 +4,7 @@ use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Level {
     pub name: String,
@@ -31,6 +32,7 @@ impl Level {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub levels: Vec<Level>,
@@ -50,6 +52,7 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Review {
     Month,
@@ -104,6 +107,7 @@ pub struct Tiers;
 #[perk_sdk::policy]
 impl Policy for Tiers {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         if c.levels.is_empty() {
@@ -240,6 +244,11 @@ impl Policy for Tiers {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     const LEVELS: &str = r#"levels = [{ name = "silver", min_spend = 10000 }, { name = "gold", min_spend = 50000 }]"#;
 

@@ -3,6 +3,7 @@
 use perk_sdk::prelude::*;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The SKU that buys (or renews) the membership.
@@ -30,6 +31,7 @@ pub struct VipMembership;
 #[perk_sdk::policy]
 impl Policy for VipMembership {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         if c.sku.trim().is_empty() {
@@ -76,6 +78,11 @@ impl Policy for VipMembership {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     const CONFIG: &str = "sku = \"vip\"\nterm_days = 30\nperks = [{ percent_off = 10 }, { free_shipping = true }]\ntier = \"vip\"";
 

@@ -3,6 +3,7 @@
 use perk_sdk::prelude::*;
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// What the first purchase earns: `{ points = 500 }`, `{ percent_off = 10 }`, ...
@@ -18,6 +19,7 @@ pub struct Welcome;
 #[perk_sdk::policy]
 impl Policy for Welcome {
     type Config = Config;
+    const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
         c.reward.validate("reward")?;
@@ -42,6 +44,11 @@ impl Policy for Welcome {
 mod tests {
     use super::*;
     use perk_sdk::testing::Harness;
+
+    #[test]
+    fn config_schema_is_current() {
+        perk_sdk::testing::check_config_schema::<Config>(concat!(env!("CARGO_MANIFEST_DIR"), "/config.schema.json"));
+    }
 
     #[test]
     fn only_the_first_purchase_earns() {
