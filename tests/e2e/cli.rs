@@ -33,6 +33,8 @@ fn example_campaigns_golden() {
             "fashion-referred-first-order.json",
             vec!["--purchase", "examples/fashion-retail/purchases/referred-first-order.json"],
         ),
+        ("fashion-retail", "fashion-club-membership.json", vec!["--purchase", "examples/fashion-retail/purchases/club-membership.json"]),
+        ("coffee-shop", "coffee-review-event.json", vec!["--event", "examples/coffee-shop/events/review.json"]),
         (
             "fashion-retail",
             "fashion-birthday-week.json",
