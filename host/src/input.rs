@@ -195,16 +195,43 @@ pub fn event(json: &str, now: i64) -> Result<Event, InputError> {
     })
 }
 
+fn birthday(b: &str) -> Result<(), InputError> {
+    let ok = b.len() == 5 && b.as_bytes()[2] == b'-' && matches!((b[..2].parse::<u32>(), b[3..].parse::<u32>()), (Ok(1..=12), Ok(1..=31)));
+    if ok {
+        Ok(())
+    } else {
+        Err(InputError(format!("`birthday`: `{b}` is not a month and day such as `03-14`")))
+    }
+}
+
+/// What a shop tells about a customer besides purchases: `PUT /v1/customers/{id}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// `MM-DD`; `null` forgets it.
+    pub birthday: Option<String>,
+    /// Segments policies can target (`students`, `staff`, ...).
+    #[serde(default)]
+    pub segments: Vec<String>,
+}
+
+pub fn profile(json: &str) -> Result<Profile, InputError> {
+    let p: Profile = parse(json)?;
+    if let Some(b) = &p.birthday {
+        birthday(b)?;
+    }
+    for (i, s) in p.segments.iter().enumerate() {
+        non_empty(s, &format!("segments[{i}]"))?;
+    }
+    Ok(p)
+}
+
 /// A customer and the per-policy state given with them.
 pub fn customer(json: &str) -> Result<(Customer, BTreeMap<String, Vec<u8>>), InputError> {
     let c: CustomerIn = parse(json)?;
     non_empty(&c.id, "id")?;
     if let Some(b) = &c.birthday {
-        let ok =
-            b.len() == 5 && b.as_bytes()[2] == b'-' && matches!((b[..2].parse::<u32>(), b[3..].parse::<u32>()), (Ok(1..=12), Ok(1..=31)));
-        if !ok {
-            return Err(InputError(format!("`birthday`: `{b}` is not a month and day such as `03-14`")));
-        }
+        birthday(b)?;
     }
     if c.lifetime_spend < 0 {
         return Err(InputError(format!("`lifetime_spend`: must not be negative, got {}", c.lifetime_spend)));

@@ -215,9 +215,9 @@ macro_rules! __export_policy {
                     ctx: $crate::__bindings::perk::policy::types::Context,
                 ) -> ::std::result::Result<$crate::__bindings::perk::policy::types::Outcome, ::std::string::String> {
                     $crate::__rt::on_event::<$ty>(e, c, ctx)
-        }
+                }
             }
-            $crate::__bindings::export!(__PerkExport with_types_in $crate::__bindings);
+    $crate::__bindings::export!(__PerkExport with_types_in $crate::__bindings);
         };
     };
 }

@@ -550,3 +550,27 @@ async fn a_referral_credits_the_referrer() {
         assert!(v["totals"].get("points_for").is_none(), "{v}");
     }
 }
+
+/// Birthdays and segments come from the shop through the profile route; birthday policies
+/// then work over HTTP.
+#[tokio::test]
+async fn a_profile_sets_the_birthday_that_policies_see() {
+    let manifest = format!(
+        "{CAFE}\n[[policy]]\nid = \"birthday\"\nmodule = \"birthday\"\n[policy.config]\nreward = {{ percent_off = 15 }}\ndays_before = 3\ndays_after = 7\n"
+    );
+    for api in [Api::new(&manifest), Api::in_memory(&manifest)] {
+        let put = |body: &str| {
+            Request::put("/v1/customers/gil").header("content-type", "application/json").body(Body::from(body.to_string())).unwrap()
+        };
+        let (s, v, _) = api.send(put(r#"{"birthday": "13-40"}"#)).await;
+        assert_eq!((s, error_code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"));
+        assert!(v["error"]["message"].as_str().unwrap().contains("`birthday`"), "{v}");
+        let (s, v, _) = api.send(put(r#"{"birthday": "03-04", "segments": ["staff"]}"#)).await;
+        assert_eq!((s, v["birthday"].as_str(), v["segments"].clone()), (StatusCode::OK, Some("03-04"), json!(["staff"])), "{v}");
+        // 2026-03-02 is two days before the birthday.
+        let (_, v) = api.post("/v1/purchases", coffee("p-1", "gil", 10_000)).await;
+        let birthday: Vec<&Value> = v["applied"].as_array().unwrap().iter().filter(|a| a["policy"] == "birthday").collect();
+        assert_eq!(birthday.len(), 1, "{v}");
+        assert_eq!(birthday[0]["value"], 1500);
+    }
+}

@@ -106,6 +106,8 @@ fn account(c: &CustomerRow, now: i64) -> Account {
         tier: c.customer.tier.clone(),
         lifetime_spend: c.customer.lifetime_spend,
         purchases: c.customer.purchases,
+        birthday: c.customer.birthday.clone(),
+        segments: c.customer.segments.clone(),
         cashback: c.cashback,
         progress: c.progress.values().flatten().cloned().collect(),
         expiring,
@@ -497,6 +499,18 @@ impl Ledger for MemoryLedger {
     fn entries(&self, customer: &str, after: i64, limit: u32) -> Result<Vec<Entry>, LedgerError> {
         let inner = self.lock();
         Ok(inner.entries.iter().filter(|(c, e)| c == customer && e.seq > after).take(limit as usize).map(|(_, e)| e.clone()).collect())
+    }
+
+    fn set_profile(&self, customer: &str, p: &crate::input::Profile) -> Result<(), LedgerError> {
+        let mut inner = self.lock();
+        let c = inner
+            .customers
+            .entry(customer.to_string())
+            .or_insert_with(|| CustomerRow { customer: Customer::new(customer), ..Default::default() });
+        c.customer.birthday = p.birthday.clone();
+        c.customer.segments = p.segments.clone();
+        c.revision += 1;
+        Ok(())
     }
 
     fn expire(&self, now: i64) -> Result<u64, LedgerError> {

@@ -101,6 +101,8 @@ pub struct Account {
     pub tier: Option<String>,
     pub lifetime_spend: Money,
     pub purchases: u32,
+    pub birthday: Option<String>,
+    pub segments: Vec<String>,
     /// Cashback credited, net of reversals (minor units).
     pub cashback: Money,
     /// The last progress each policy reported, toward every goal.
@@ -260,6 +262,10 @@ pub trait Ledger: Send + Sync + 'static {
 
     /// The audit trail, oldest first, after entry `after`.
     fn entries(&self, customer: &str, after: i64, limit: u32) -> Result<Vec<Entry>, LedgerError>;
+
+    /// Sets a customer's birthday and segments (creating the customer if new); the next
+    /// evaluation sees them.
+    fn set_profile(&self, customer: &str, profile: &crate::input::Profile) -> Result<(), LedgerError>;
 
     /// Writes an `expire` entry for every lot past its expiry with points left. Idempotent;
     /// returns how many lots it expired.

@@ -243,6 +243,8 @@ fn account(conn: &Connection, id: &str, now: i64) -> Result<Option<Account>, Led
         tier: c.tier,
         lifetime_spend: c.lifetime_spend,
         purchases: c.purchases,
+        birthday: c.birthday,
+        segments: c.segments,
         cashback,
         progress,
         expiring,
@@ -658,6 +660,18 @@ impl Ledger for SqliteLedger {
                 })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn set_profile(&self, customer: &str, p: &crate::input::Profile) -> Result<(), LedgerError> {
+        let segments = serde_json::to_string(&p.segments).expect("strings serialise");
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO customers (id, birthday, segments, revision) VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (id) DO UPDATE SET birthday = ?2, segments = ?3, revision = revision + 1",
+            )?
+            .execute(params![customer, p.birthday, segments])?;
+            Ok(())
         })
     }
 

@@ -27,7 +27,7 @@ pub fn router(engine: Arc<Engine>) -> Router {
         .route("/v1/purchases", post(post_purchase))
         .route("/v1/purchases/{id}/refunds", post(post_refund))
         .route("/v1/events", post(post_event))
-        .route("/v1/customers/{id}", get(get_customer))
+        .route("/v1/customers/{id}", get(get_customer).put(put_customer))
         .route("/v1/customers/{id}/ledger", get(get_ledger))
         .route("/v1/customers/{id}/redemptions", post(post_redemption))
         .route("/v1/policies", get(get_policies))
@@ -393,6 +393,27 @@ async fn get_customer(State(engine): State<Arc<Engine>>, Path(id): Path<String>)
     .await
 }
 
+/// Set a customer's birthday and segments (a new customer is created).
+#[utoipa::path(put, path = "/v1/customers/{id}", request_body = input::Profile, params(("id" = String, Path)),
+    responses((status = 200, body = crate::ledger::Account), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn put_customer(
+    State(engine): State<Arc<Engine>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body(&headers, bytes)?;
+    blocking(move || {
+        id_field(&id, "id")?;
+        let profile = input::profile(&body.canonical)?;
+        let ledger = engine.ledger();
+        ledger.set_profile(&id, &profile)?;
+        let account = ledger.account(&id, engine.now())?.expect("the profile created the customer");
+        Ok(json(&account))
+    })
+    .await
+}
+
 /// A customer's audit trail, oldest first.
 #[utoipa::path(get, path = "/v1/customers/{id}/ledger",
     params(("id" = String, Path), ("after" = Option<i64>, Query), ("limit" = Option<u32>, Query)),
@@ -593,6 +614,7 @@ struct ErrorBody {
         post_refund,
         post_event,
         get_customer,
+        put_customer,
         get_ledger,
         post_redemption,
         get_policies,
@@ -606,6 +628,7 @@ struct ErrorBody {
         input::PurchaseIn,
         input::ItemIn,
         input::EventIn,
+        input::Profile,
         RefundIn,
         RedemptionIn,
         RollbackIn,
