@@ -142,7 +142,7 @@ fn main() {
         all.sort_unstable();
         let errors = errors.load(Ordering::Relaxed);
         println!(
-            "load: coffee-shop (4 policies), SQLite ledger on disk, {} clients, {:.1} s: {} purchases, {:.0} purchases/s, \
+            "load: coffee-shop campaign, SQLite ledger on disk, {} clients, {:.1} s: {} purchases, {:.0} purchases/s, \
              latency p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {} errors",
             o.clients,
             elapsed,

@@ -99,6 +99,20 @@ fn states_json<S: serde::Serializer>(states: &BTreeMap<String, Vec<u8>>, s: S) -
     map.end()
 }
 
+impl Evaluation {
+    /// The ids of the policies that ran and answered (neither inactive nor failed), in
+    /// manifest order: their progress replaces what they reported before.
+    pub fn ran(&self, campaign: &Campaign) -> Vec<String> {
+        campaign
+            .policies
+            .iter()
+            .map(|p| &p.spec.id)
+            .filter(|id| !self.inactive.iter().any(|i| &i.policy == *id) && !self.failures.iter().any(|f| &f.policy == *id))
+            .cloned()
+            .collect()
+    }
+}
+
 fn progress_text(goal: &str, remaining: i64, unit: &str) -> String {
     if remaining <= 0 {
         return format!("{goal}: reached");

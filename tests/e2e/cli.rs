@@ -140,7 +140,7 @@ fn check_accepts_the_example_and_lists_versions() {
     let out = perk(&["check", "examples/coffee-shop"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.starts_with("ok: campaign `Corner Coffee` (RUB), 4 policies"), "{text}");
+    assert!(text.starts_with("ok: campaign `Corner Coffee` (RUB), 5 policies"), "{text}");
     assert!(text.contains("happy-hour"), "{text}");
 }
 

@@ -20,7 +20,7 @@ struct CustomerRow {
     customer: Customer,
     revision: i64,
     states: BTreeMap<String, Vec<u8>>,
-    progress: BTreeMap<String, Vec<serde_json::Value>>,
+    progress: BTreeMap<String, Vec<crate::evaluate::ProgressReport>>,
     lots: Vec<LotRow>,
     cashback: Money,
 }
@@ -45,16 +45,18 @@ struct Inner {
     seq: i64,
 }
 
-/// See the module docs. `keep_entries(false)` drops the audit trail (balances do not need
-/// it), which keeps a long simulation's memory flat.
+/// See the module docs. [`MemoryLedger::for_replay`] keeps only what the rules need: no
+/// audit trail, no progress and no rendered answers (a replay reads none of them), which
+/// keeps a long simulation fast and its memory flat.
 pub struct MemoryLedger {
     inner: Mutex<Inner>,
     keep_entries: bool,
+    render: bool,
 }
 
 impl Default for MemoryLedger {
     fn default() -> Self {
-        MemoryLedger { inner: Mutex::default(), keep_entries: true }
+        MemoryLedger { inner: Mutex::default(), keep_entries: true, render: true }
     }
 }
 
@@ -63,9 +65,11 @@ impl MemoryLedger {
         Self::default()
     }
 
-    pub fn keep_entries(mut self, keep: bool) -> Self {
-        self.keep_entries = keep;
-        self
+    /// For `perk simulate`: balances, states, tiers, budgets and idempotency as ever; no
+    /// audit trail, no progress kept, answers not rendered (`commit`'s `respond` is not
+    /// called and stored answers are empty).
+    pub fn for_replay() -> Self {
+        MemoryLedger { inner: Mutex::default(), keep_entries: false, render: false }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -109,7 +113,7 @@ fn account(c: &CustomerRow, now: i64) -> Account {
         birthday: c.customer.birthday.clone(),
         segments: c.customer.segments.clone(),
         cashback: c.cashback,
-        progress: c.progress.values().flatten().cloned().collect(),
+        progress: c.progress.values().flatten().map(|p| serde_json::to_value(p).expect("progress serialises")).collect(),
         expiring,
     }
 }
@@ -331,9 +335,8 @@ impl Ledger for MemoryLedger {
         for (policy, state) in &e.states {
             c.states.insert(policy.clone(), state.clone());
         }
-        for policy in r.ran {
-            let reports: Vec<serde_json::Value> =
-                e.progress.iter().filter(|p| &p.policy == policy).map(|p| serde_json::to_value(p).expect("serialises")).collect();
+        for policy in r.ran.iter().filter(|_| self.render) {
+            let reports: Vec<_> = e.progress.iter().filter(|p| &p.policy == policy).cloned().collect();
             if reports.is_empty() {
                 c.progress.remove(policy);
             } else {
@@ -351,7 +354,7 @@ impl Ledger for MemoryLedger {
             o.lots.push(lot);
             others.push((other, en));
         }
-        let response = respond(&account(&inner.customers[r.customer], r.now));
+        let response = if self.render { respond(&account(&inner.customers[r.customer], r.now)) } else { String::new() };
         if is_purchase {
             inner.purchases.insert(
                 r.id.to_string(),
@@ -384,17 +387,7 @@ impl Ledger for MemoryLedger {
         let Some(p) = inner.purchases.get(q.purchase) else {
             return Err(LedgerError::NotFound(format!("no purchase `{}`", q.purchase)));
         };
-        let left = p.paid - p.refunded;
-        let amount = q.amount.unwrap_or(left);
-        if left <= 0 {
-            return Err(LedgerError::Rejected(format!("purchase `{}` is already refunded in full ({})", q.purchase, p.paid)));
-        }
-        if amount <= 0 || amount > left {
-            return Err(LedgerError::Rejected(format!(
-                "`amount`: {amount} is not between 1 and {left}, what is left to refund of the {} paid",
-                p.paid
-            )));
-        }
+        let amount = refund_amount(q.purchase, p.paid, p.refunded, q.amount)?;
         let now_refunded = p.refunded + amount;
         let due = |earned: i64| proportion(earned, now_refunded, p.paid) - proportion(earned, p.refunded, p.paid);
         let (points_due, cashback_due, spend_due) = (due(p.points), due(p.cashback), due(p.spend));

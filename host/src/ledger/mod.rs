@@ -272,6 +272,22 @@ pub trait Ledger: Send + Sync + 'static {
     fn expire(&self, now: i64) -> Result<u64, LedgerError>;
 }
 
+/// How much a refund of `requested` (`None`: the rest) refunds of a purchase that was `paid`
+/// and already `refunded` that much.
+pub(crate) fn refund_amount(purchase: &str, paid: Money, refunded: Money, requested: Option<Money>) -> Result<Money, LedgerError> {
+    let left = paid - refunded;
+    if left <= 0 {
+        return Err(LedgerError::Rejected(format!("purchase `{purchase}` is already refunded in full ({paid})")));
+    }
+    let amount = requested.unwrap_or(left);
+    if amount <= 0 || amount > left {
+        return Err(LedgerError::Rejected(format!(
+            "`amount`: {amount} is not between 1 and {left}, what is left to refund of the {paid} paid"
+        )));
+    }
+    Ok(amount)
+}
+
 /// `(kind, amount)` of proportional reversal: what `earned` comes to once `refunded` of
 /// `paid` has been refunded, rounded down.
 pub(crate) fn proportion(earned: i64, refunded: Money, paid: Money) -> i64 {

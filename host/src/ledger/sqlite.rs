@@ -532,16 +532,7 @@ impl Ledger for SqliteLedger {
             let Some((customer, paid, spend, points, cashback, refunded)) = row else {
                 return Err(LedgerError::NotFound(format!("no purchase `{}`", q.purchase)));
             };
-            let left = paid - refunded;
-            let amount = q.amount.unwrap_or(left);
-            if left <= 0 {
-                return Err(LedgerError::Rejected(format!("purchase `{}` is already refunded in full ({paid})", q.purchase)));
-            }
-            if amount <= 0 || amount > left {
-                return Err(LedgerError::Rejected(format!(
-                    "`amount`: {amount} is not between 1 and {left}, what is left to refund of the {paid} paid"
-                )));
-            }
+            let amount = refund_amount(q.purchase, paid, refunded, q.amount)?;
             let now_refunded = refunded + amount;
             let due = |earned: i64| proportion(earned, now_refunded, paid) - proportion(earned, refunded, paid);
             let (points_due, cashback_due, spend_due) = (due(points), due(cashback), due(spend));

@@ -116,6 +116,14 @@ fn replay(stored: Stored, hash: &str, kind: RequestKind, id: &str) -> Result<Res
     Ok(json_text(StatusCode::OK, stored.response, true))
 }
 
+/// A ledger operation's answer: new, or the stored one of the same request.
+fn done_or_replay<T: Serialize>(result: Result<T, Stored>, hash: &str, kind: RequestKind, id: &str) -> Result<Response, ApiError> {
+    match result {
+        Ok(done) => Ok(json(&done)),
+        Err(stored) => replay(stored, hash, kind, id),
+    }
+}
+
 /// What a purchase or event answers: the rewards that apply and those that do not, with
 /// reasons, and the customer's standing after it.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -194,13 +202,7 @@ fn evaluate_and_commit(engine: &Engine, subject: Subject, hash: &str, dry_run: b
             Subject::Purchase(p) => evaluate::purchase(campaign, p, sit),
             Subject::Event(e) => evaluate::event(campaign, e, sit),
         };
-        let ran: Vec<String> = campaign
-            .policies
-            .iter()
-            .map(|p| &p.spec.id)
-            .filter(|id| !evaluation.inactive.iter().any(|i| &i.policy == *id) && !evaluation.failures.iter().any(|f| &f.policy == *id))
-            .cloned()
-            .collect();
+        let ran = evaluation.ran(campaign);
         if dry_run {
             let rules = &campaign.manifest.points;
             let mut account = Account {
@@ -327,10 +329,7 @@ async fn post_refund(
         let version = engine.active().campaign.version.clone();
         let q =
             RefundRequest { id: &r.id, purchase: &purchase, amount: r.amount, hash: &body.hash, now: engine.now(), set_version: &version };
-        match engine.ledger().refund(&q)? {
-            Ok(done) => Ok(json(&done)),
-            Err(stored) => replay(stored, &body.hash, RequestKind::Refund, &r.id),
-        }
+        done_or_replay(engine.ledger().refund(&q)?, &body.hash, RequestKind::Refund, &r.id)
     })
     .await
 }
@@ -374,10 +373,7 @@ async fn post_redemption(
             rules: &m.points,
             reason: &reason,
         };
-        match engine.ledger().redeem(&q)? {
-            Ok(done) => Ok(json(&done)),
-            Err(stored) => replay(stored, &body.hash, RequestKind::Redemption, &r.id),
-        }
+        done_or_replay(engine.ledger().redeem(&q)?, &body.hash, RequestKind::Redemption, &r.id)
     })
     .await
 }

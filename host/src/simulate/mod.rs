@@ -137,7 +137,7 @@ fn replay(
     budgets: &BTreeMap<String, crate::manifest::Budget>,
     tick: &(dyn Fn(u64) + Sync),
 ) -> Part {
-    let ledger = MemoryLedger::new().keep_entries(false);
+    let ledger = MemoryLedger::for_replay();
     let rules = &campaign.manifest.points;
     let point_value = campaign.manifest.campaign.point_value;
     let mut part = Part::default();
@@ -148,13 +148,7 @@ fn replay(
         let budget_left = ledger.budget_left(budgets, now).expect("the memory ledger does not fail");
         let sit = Situation { now, customer: &snapshot.customer, states: &snapshot.states, variant: None, budget_left: Some(&budget_left) };
         let e = evaluate::purchase(campaign, p, sit);
-        let ran: Vec<String> = campaign
-            .policies
-            .iter()
-            .map(|x| &x.spec.id)
-            .filter(|id| !e.inactive.iter().any(|i| &i.policy == *id) && !e.failures.iter().any(|f| &f.policy == *id))
-            .cloned()
-            .collect();
+        let ran = e.ran(campaign);
         let record = Record {
             kind: RequestKind::Purchase,
             id: &p.id,
