@@ -84,7 +84,7 @@ impl Client {
 fn purchase(n: u64, customers: u64) -> String {
     // A spread of customers, a coffee on most orders, a pastry on some.
     let customer = (n.wrapping_mul(2_654_435_761)) % customers;
-    let pastry = if n % 3 == 0 { r#",{"sku":"croissant","category":"pastry","quantity":1,"unit_price":18000}"# } else { "" };
+    let pastry = if n.is_multiple_of(3) { r#",{"sku":"croissant","category":"pastry","quantity":1,"unit_price":18000}"# } else { "" };
     format!(
         r#"{{"id":"load-{n}","customer_id":"c-{customer}","at":"2026-03-02T12:30:00Z","channel":"store","items":[{{"sku":"latte","category":"coffee","quantity":{q},"unit_price":25000}}{pastry}]}}"#,
         q = 1 + n % 2

@@ -24,7 +24,7 @@ fn native(purchases: &[Purchase]) -> i64 {
         let c = customers.entry(&p.customer_id).or_default();
         points += (p.total / 100) * [100, 125, 150][c.tier as usize] / 100;
         c.n += 1;
-        if c.n % 5 == 0 {
+        if c.n.is_multiple_of(5) {
             points += 50;
         }
         c.spend += p.total;

@@ -663,7 +663,7 @@ mod tests {
     use super::*;
 
     fn errors(src: &str) -> String {
-        parse(src, Path::new("perk.toml")).err().expect("should fail").to_string()
+        parse(src, Path::new("perk.toml")).map(|_| ()).expect_err("should fail").to_string()
     }
 
     const HEAD: &str = "[campaign]\nname = \"Test\"\ncurrency = \"RUB\"\n";

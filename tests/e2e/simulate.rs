@@ -48,7 +48,7 @@ fn reference(path: &std::path::Path) -> Reference {
             _ => 100,
         };
         points += (total / 100) * pct / 100;
-        if (c.n + 1) % 5 == 0 {
+        if (c.n + 1).is_multiple_of(5) {
             punch += 50;
         }
         c.n += 1;
