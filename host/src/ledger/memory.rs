@@ -119,15 +119,7 @@ fn account(c: &CustomerRow, now: i64) -> Account {
 }
 
 fn seen(inner: &Inner, kind: RequestKind, id: &str, hash: &str) -> Result<Option<Stored>, LedgerError> {
-    match inner.requests.get(&(kind.as_str(), id.to_string())) {
-        Some(s) if s.hash == hash => Ok(Some(s.clone())),
-        Some(_) => Err(LedgerError::IdConflict(format!(
-            "{} `{id}` was already recorded with a different body; use a new id for a new {}",
-            kind.as_str(),
-            kind.as_str()
-        ))),
-        None => Ok(None),
-    }
+    same_request(inner.requests.get(&(kind.as_str(), id.to_string())).cloned(), kind, id, hash)
 }
 
 fn used(inner: &Inner, policy: &str, today: i64) -> (Money, Money) {
@@ -237,12 +229,7 @@ impl Ledger for MemoryLedger {
             return Ok(Commit::Stale);
         }
         let e = r.evaluation;
-        let mut spent: BTreeMap<&str, Money> = BTreeMap::new();
-        for a in &e.combined.applied {
-            if r.budgets.contains_key(&a.origin.policy) {
-                *spent.entry(&a.origin.policy).or_default() += a.value;
-            }
-        }
+        let spent = r.budget_spend();
         let today = day(r.now);
         for (policy, value) in &spent {
             let (t, d) = used(inner, policy, today);
@@ -449,20 +436,8 @@ impl Ledger for MemoryLedger {
         let Some(c) = inner.customers.get_mut(q.customer) else {
             return Err(LedgerError::NotFound(format!("no customer `{}`", q.customer)));
         };
-        if q.points < q.rules.min_redemption {
-            return Err(LedgerError::Rejected(format!(
-                "`points`: {} is below the minimum redemption of {} points",
-                q.points, q.rules.min_redemption
-            )));
-        }
         let (have, pending) = balance(c, q.now);
-        if have < q.points {
-            let pending = if pending > 0 { format!(" ({pending} more are pending)") } else { String::new() };
-            return Err(LedgerError::Rejected(format!(
-                "insufficient points: `{}` has {have} spendable{pending}, the redemption asks for {}",
-                q.customer, q.points
-            )));
-        }
+        check_redemption(q, have, pending)?;
         let taken = take(c, q.points, q.now, false, None);
         c.revision += 1;
         for (lot, t) in taken {

@@ -166,8 +166,6 @@ pub struct Record<'a> {
     pub set_version: &'a str,
     /// The snapshot's revision: the commit is refused if the customer changed since.
     pub revision: i64,
-    /// Budget left per policy that the evaluation assumed.
-    pub budget_left: &'a HashMap<String, Money>,
     pub budgets: &'a BTreeMap<String, Budget>,
     pub points: &'a PointsRules,
     /// Goods total before rewards, for a purchase (0 for an event).
@@ -270,6 +268,48 @@ pub trait Ledger: Send + Sync + 'static {
     /// Writes an `expire` entry for every lot past its expiry with points left. Idempotent;
     /// returns how many lots it expired.
     fn expire(&self, now: i64) -> Result<u64, LedgerError>;
+}
+
+/// A request stored before: its answer if the body is the same (`hash`), else a conflict.
+pub fn same_request(stored: Option<Stored>, kind: RequestKind, id: &str, hash: &str) -> Result<Option<Stored>, LedgerError> {
+    match stored {
+        Some(s) if s.hash != hash => Err(LedgerError::IdConflict(format!(
+            "{k} `{id}` was already recorded with a different body; use a new id for a new {k}",
+            k = kind.as_str()
+        ))),
+        other => Ok(other),
+    }
+}
+
+impl Record<'_> {
+    /// What the evaluation spends of each budgeted policy's budget.
+    pub(crate) fn budget_spend(&self) -> BTreeMap<&str, Money> {
+        let mut spent: BTreeMap<&str, Money> = BTreeMap::new();
+        for a in &self.evaluation.combined.applied {
+            if self.budgets.contains_key(&a.origin.policy) {
+                *spent.entry(&a.origin.policy).or_default() += a.value;
+            }
+        }
+        spent
+    }
+}
+
+/// A redemption the rules allow: at least the minimum, within the spendable balance.
+pub(crate) fn check_redemption(q: &RedeemRequest, spendable: i64, pending: i64) -> Result<(), LedgerError> {
+    if q.points < q.rules.min_redemption {
+        return Err(LedgerError::Rejected(format!(
+            "`points`: {} is below the minimum redemption of {} points",
+            q.points, q.rules.min_redemption
+        )));
+    }
+    if spendable < q.points {
+        let pending = if pending > 0 { format!(" ({pending} more are pending)") } else { String::new() };
+        return Err(LedgerError::Rejected(format!(
+            "insufficient points: `{}` has {spendable} spendable{pending}, the redemption asks for {}",
+            q.customer, q.points
+        )));
+    }
+    Ok(())
 }
 
 /// How much a refund of `requested` (`None`: the rest) refunds of a purchase that was `paid`

@@ -147,15 +147,7 @@ fn stored(conn: &Connection, kind: RequestKind, id: &str) -> Result<Option<Store
 
 /// A request seen before: its stored answer if the body is the same, else a conflict.
 fn seen(conn: &Connection, kind: RequestKind, id: &str, hash: &str) -> Result<Option<Stored>, LedgerError> {
-    match stored(conn, kind, id)? {
-        Some(s) if s.hash == hash => Ok(Some(s)),
-        Some(_) => Err(LedgerError::IdConflict(format!(
-            "{} `{id}` was already recorded with a different body; use a new id for a new {}",
-            kind.as_str(),
-            kind.as_str()
-        ))),
-        None => Ok(None),
-    }
+    same_request(stored(conn, kind, id)?, kind, id, hash)
 }
 
 fn remember(
@@ -385,12 +377,7 @@ impl Ledger for SqliteLedger {
             }
             let e = r.evaluation;
             // Budgets: what this evaluation spends must still fit.
-            let mut spent: BTreeMap<&str, Money> = BTreeMap::new();
-            for a in &e.combined.applied {
-                if r.budgets.contains_key(&a.origin.policy) {
-                    *spent.entry(&a.origin.policy).or_default() += a.value;
-                }
-            }
+            let spent = r.budget_spend();
             let today = day(r.now);
             for (policy, value) in &spent {
                 let (total, on_day) = used(tx, policy, today)?;
@@ -587,20 +574,8 @@ impl Ledger for SqliteLedger {
             if customer_row(tx, q.customer)?.is_none() {
                 return Err(LedgerError::NotFound(format!("no customer `{}`", q.customer)));
             }
-            if q.points < q.rules.min_redemption {
-                return Err(LedgerError::Rejected(format!(
-                    "`points`: {} is below the minimum redemption of {} points",
-                    q.points, q.rules.min_redemption
-                )));
-            }
             let (balance_now, pending) = balance(tx, q.customer, q.now)?;
-            if balance_now < q.points {
-                let pending = if pending > 0 { format!(" ({pending} more are pending)") } else { String::new() };
-                return Err(LedgerError::Rejected(format!(
-                    "insufficient points: `{}` has {balance_now} spendable{pending}, the redemption asks for {}",
-                    q.customer, q.points
-                )));
-            }
+            check_redemption(q, balance_now, pending)?;
             let template =
                 NewEntry { customer: q.customer, kind: "redeem", at: q.now, reference: Some(q.id), reason: q.reason, ..Default::default() };
             let taken = take_points(tx, q.customer, q.points, q.now, false, None, template)?;

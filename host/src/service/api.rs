@@ -105,14 +105,9 @@ fn flag(query: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
     }
 }
 
+/// The stored answer of a request made again, or 409 when the body differs.
 fn replay(stored: Stored, hash: &str, kind: RequestKind, id: &str) -> Result<Response, ApiError> {
-    if stored.hash != hash {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "id_conflict",
-            format!("{} `{id}` was already recorded with a different body; use a new id for a new {}", kind.as_str(), kind.as_str()),
-        ));
-    }
+    let stored = crate::ledger::same_request(Some(stored), kind, id, hash)?.expect("given one");
     Ok(json_text(StatusCode::OK, stored.response, true))
 }
 
@@ -229,7 +224,6 @@ fn evaluate_and_commit(engine: &Engine, subject: Subject, hash: &str, dry_run: b
             now,
             set_version: &campaign.version,
             revision: snapshot.revision,
-            budget_left: &budget_left,
             budgets: &active.budgets,
             points: &campaign.manifest.points,
             goods,

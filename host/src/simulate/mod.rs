@@ -158,7 +158,6 @@ fn replay(
             now,
             set_version: &campaign.version,
             revision: snapshot.revision,
-            budget_left: &budget_left,
             budgets,
             points: rules,
             goods: p.total,
