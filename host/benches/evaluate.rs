@@ -14,7 +14,6 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use perk_host::manifest;
-use perk_host::runtime::CallContext;
 use perk_host::{evaluate, BuildOptions, Campaign, Isolation, Limits, Runtime, Situation};
 use perk_sdk::testing::config_json;
 use perk_sdk::{Context, Customer, LineItem, Policy, Purchase};
@@ -47,14 +46,13 @@ const TIERS: &str = "levels = [{ name = \"silver\", min_spend = 300000 }, { name
 fn one<P: Policy>(c: &mut Criterion, rt: &Runtime, name: &str, config_toml: &str) {
     let config = config_json(config_toml).unwrap();
     let parsed = perk_sdk::parse_config::<P>(&config).unwrap();
-    let module = rt.load(perk_host::stdlib::get(name).unwrap()).unwrap();
+    let module = rt.load(perk_host::stdlib::get(name).unwrap()).unwrap().bind(name, &config).unwrap();
     let (p, cu) = (purchase(), customer());
     let ctx = Context { now: 0, policy_id: name.into(), variant: None, state: Vec::new() };
-    let call = CallContext { now: 0, policy_id: name, variant: None, config: &config, state: &[] };
     // Same answer both ways, or the comparison means nothing.
     let native = P::on_purchase(&parsed, &p, &cu, &ctx).unwrap();
     for isolation in [Isolation::Fresh, Isolation::Pooled] {
-        assert_eq!(module.on_purchase(&p, &cu, &call, isolation).unwrap().outcome, native);
+        assert_eq!(module.on_purchase(&p, &cu, 0, &[], isolation).unwrap().outcome, native);
     }
 
     let mut g = c.benchmark_group(name);
@@ -66,7 +64,7 @@ fn one<P: Policy>(c: &mut Criterion, rt: &Runtime, name: &str, config_toml: &str
         })
     });
     for (label, isolation) in [("fresh", Isolation::Fresh), ("pooled", Isolation::Pooled)] {
-        g.bench_function(label, |b| b.iter(|| module.on_purchase(black_box(&p), black_box(&cu), black_box(&call), isolation).unwrap()));
+        g.bench_function(label, |b| b.iter(|| module.on_purchase(black_box(&p), black_box(&cu), 0, &[], isolation).unwrap()));
     }
     g.finish();
 }

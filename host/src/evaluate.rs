@@ -7,7 +7,7 @@
 
 use crate::combine::{self, Candidate, Combined, Rules};
 use crate::registry::{Campaign, LoadedPolicy};
-use crate::runtime::{CallContext, Evaluated, Failure, Input, LogLine};
+use crate::runtime::{Evaluated, Failure, Input, LogLine};
 use perk_sdk::{Customer, Event, Money, Purchase};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -143,10 +143,8 @@ fn inactive_reason(p: &LoadedPolicy, at: i64, channel: Option<&str>) -> Option<S
 
 /// Evaluates a purchase against the campaign.
 pub fn purchase(campaign: &Campaign, purchase: &Purchase, sit: Situation) -> Evaluation {
-    let input = Input::purchase(purchase, sit.customer);
-    run(campaign, &purchase.id, &purchase.customer_id, purchase, purchase.at, Some(&purchase.channel), sit, |p, ctx| {
-        p.module.call(&input, ctx, p.spec.isolation)
-    })
+    let input = Input::purchase(purchase, sit.customer, sit.now, sit.variant);
+    run(campaign, &purchase.id, &purchase.customer_id, purchase, purchase.at, Some(&purchase.channel), sit, &input)
 }
 
 /// Evaluates an activity event. Its rewards combine as for a purchase of nothing, so
@@ -159,8 +157,8 @@ pub fn event(campaign: &Campaign, event: &Event, sit: Situation) -> Evaluation {
         currency: campaign.manifest.campaign.currency.clone(),
         ..Default::default()
     };
-    let input = Input::event(event, sit.customer);
-    run(campaign, &event.id, &event.customer_id, &nothing, event.at, None, sit, |p, ctx| p.module.call(&input, ctx, p.spec.isolation))
+    let input = Input::event(event, sit.customer, sit.now, sit.variant);
+    run(campaign, &event.id, &event.customer_id, &nothing, event.at, None, sit, &input)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -172,7 +170,7 @@ fn run(
     at: i64,
     channel: Option<&str>,
     sit: Situation,
-    call: impl Fn(&LoadedPolicy, &CallContext) -> Result<Evaluated, Failure>,
+    input: &Input,
 ) -> Evaluation {
     let mut candidates = Vec::new();
     let mut failures = Vec::new();
@@ -186,10 +184,9 @@ fn run(
             continue;
         }
         let state = sit.states.get(&p.spec.id).map(Vec::as_slice).unwrap_or_default();
-        let ctx = CallContext { now: sit.now, policy_id: &p.spec.id, variant: sit.variant, config: &p.spec.config, state };
         let span = tracing::debug_span!("policy", id = %p.spec.id, version = p.module.short_hash());
         let _enter = span.enter();
-        match call(p, &ctx) {
+        match p.bound.call(input, state, p.spec.isolation) {
             Ok(Evaluated { outcome, logs: lines }) => {
                 if !lines.is_empty() {
                     logs.push(PolicyLogs { policy: p.spec.id.clone(), lines });

@@ -4,7 +4,7 @@
 
 use crate::guest_build;
 use crate::manifest::{self, Location, Manifest, ManifestError, ModuleRef, PolicySpec, Problem};
-use crate::runtime::{Isolation, PolicyModule, Runtime};
+use crate::runtime::{BoundPolicy, Isolation, PolicyModule, Runtime};
 use crate::stdlib;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -28,6 +28,8 @@ impl Default for BuildOptions {
 pub struct LoadedPolicy {
     pub spec: PolicySpec,
     pub module: PolicyModule,
+    /// The module configured as this policy, with its warm instances.
+    pub bound: BoundPolicy,
 }
 
 /// A campaign ready to evaluate.
@@ -88,17 +90,20 @@ impl Campaign {
                     }
                 }
             };
-            if let Err(f) = module.validate_config(&spec.config) {
-                problems.push(problem(&spec.config_location, "config", format!("config rejected by {}: {}", spec.module, f.message)));
-                continue;
-            }
+            let bound = match module.bind(&spec.id, &spec.config) {
+                Ok(b) => b,
+                Err(f) => {
+                    problems.push(problem(&spec.config_location, "config", format!("config rejected by {}: {}", spec.module, f.message)));
+                    continue;
+                }
+            };
             if spec.isolation == Isolation::Pooled {
-                if let Err(message) = module.check_purity(&spec.id, &spec.config) {
+                if let Err(message) = bound.check_purity() {
                     problems.push(problem(&spec.location, "isolation", format!("{} {message}", spec.module)));
                     continue;
                 }
             }
-            policies.push(LoadedPolicy { spec: spec.clone(), module });
+            policies.push(LoadedPolicy { spec: spec.clone(), module, bound });
         }
         if !problems.is_empty() {
             return Err(ManifestError(problems));

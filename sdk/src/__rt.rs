@@ -44,7 +44,7 @@ pub use guest::*;
 #[cfg(target_arch = "wasm32")]
 mod guest {
     use crate::__bindings::perk::policy::types as w;
-    use crate::{Context, Customer, Event, LineItem, Policy, Purchase, Reward};
+    use crate::{wire, Context, Policy};
 
     /// Routes panic messages to the host before the guest aborts.
     fn install_panic_hook() {
@@ -56,81 +56,6 @@ mod guest {
         });
     }
 
-    fn purchase(p: w::Purchase) -> Purchase {
-        Purchase {
-            id: p.id,
-            customer_id: p.customer_id,
-            at: p.at,
-            currency: p.currency,
-            total: p.total,
-            shipping: p.shipping,
-            items: p
-                .items
-                .into_iter()
-                .map(|i| LineItem { sku: i.sku, category: i.category, quantity: i.quantity, unit_price: i.unit_price, tags: i.tags })
-                .collect(),
-            channel: p.channel,
-            partner: p.partner,
-            coupons: p.coupons,
-            attributes: p.attributes,
-        }
-    }
-
-    fn event(e: w::Event) -> Event {
-        Event { id: e.id, customer_id: e.customer_id, at: e.at, kind: e.kind, attributes: e.attributes }
-    }
-
-    fn customer(c: w::Customer) -> Customer {
-        Customer {
-            id: c.id,
-            tier: c.tier,
-            points: c.points,
-            lifetime_spend: c.lifetime_spend,
-            purchases: c.purchases,
-            first_purchase_at: c.first_purchase_at,
-            last_purchase_at: c.last_purchase_at,
-            birthday: c.birthday,
-            segments: c.segments,
-        }
-    }
-
-    fn context(ctx: w::Context) -> (Context, String) {
-        (Context { now: ctx.now, policy_id: ctx.policy_id, variant: ctx.variant, state: ctx.state }, ctx.config)
-    }
-
-    fn reward(r: Reward) -> w::Reward {
-        match r {
-            Reward::Points { amount } => w::Reward::Points(amount),
-            Reward::PointsFor { customer, amount } => w::Reward::PointsFor(w::PointsFor { customer, points: amount }),
-            Reward::OrderDiscount { amount } => w::Reward::OrderDiscount(amount),
-            Reward::ItemDiscount { sku, amount } => w::Reward::ItemDiscount(w::ItemDiscount { sku, amount }),
-            Reward::PercentDiscount { basis_points } => w::Reward::PercentDiscount(basis_points),
-            Reward::Cashback { amount } => w::Reward::Cashback(amount),
-            Reward::FreeShipping => w::Reward::FreeShipping,
-            Reward::Coupon(c) => w::Reward::Coupon(w::Coupon {
-                code: c.code,
-                percent_off: c.percent_off,
-                amount_off: c.amount_off,
-                valid_until: c.valid_until,
-            }),
-            Reward::SetTier { tier } => w::Reward::SetTier(tier),
-            Reward::Badge { name } => w::Reward::Badge(name),
-            Reward::Perk { name } => w::Reward::Perk(name),
-        }
-    }
-
-    fn outcome(o: crate::Outcome) -> w::Outcome {
-        w::Outcome {
-            rewards: o.rewards.into_iter().map(|g| w::Granted { reward: reward(g.reward), reason: g.reason }).collect(),
-            state: o.state,
-            progress: o
-                .progress
-                .into_iter()
-                .map(|p| w::Progress { goal: p.goal, current: p.current, target: p.target, unit: p.unit })
-                .collect(),
-        }
-    }
-
     /// Runs one export call in the per-call arena (see `arena.rs`).
     pub fn call<R>(f: impl FnOnce() -> R) -> R {
         install_panic_hook();
@@ -140,42 +65,49 @@ mod guest {
         r
     }
 
-    /// The parsed config, kept for the instance's life and reparsed only when the JSON
-    /// differs from last time. Lives outside the arena.
-    struct ConfigCache(std::cell::UnsafeCell<Option<(String, Box<dyn std::any::Any>)>>);
+    /// The instance's policy id and parsed config, set by `configure` once and kept for the
+    /// instance's life (outside the arena).
+    struct Configured(std::cell::UnsafeCell<Option<(String, Box<dyn std::any::Any>)>>);
     // SAFETY: wasm32 guests are single-threaded.
-    unsafe impl Sync for ConfigCache {}
-    static CONFIG: ConfigCache = ConfigCache(std::cell::UnsafeCell::new(None));
+    unsafe impl Sync for Configured {}
+    static CONFIGURED: Configured = Configured(std::cell::UnsafeCell::new(None));
 
-    fn with_config<P: Policy, R>(json: &str, f: impl FnOnce(&P::Config) -> Result<R, String>) -> Result<R, String> {
-        // SAFETY: single-threaded; the slot is only touched here, and `f` cannot reach it.
-        let slot = unsafe { &mut *CONFIG.0.get() };
-        let hit = matches!(slot, Some((j, c)) if j == json && c.is::<P::Config>());
-        if !hit {
-            let parsed = crate::arena::persistent(|| {
-                crate::parse_config::<P>(json).map(|c| (json.to_string(), Box::new(c) as Box<dyn std::any::Any>))
-            });
-            *slot = Some(parsed.map_err(|e| format!("config: {e}"))?);
-        }
-        let (_, config) = slot.as_ref().expect("filled above");
-        f(config.downcast_ref::<P::Config>().expect("type checked above"))
+    pub fn configure<P: Policy>(policy_id: String, config: String) -> Result<(), String> {
+        install_panic_hook();
+        let parsed = crate::arena::persistent(|| crate::parse_config::<P>(&config).map(|c| Box::new(c) as Box<dyn std::any::Any>));
+        let parsed = parsed.map_err(|e| e.to_string())?;
+        // SAFETY: single-threaded; the slot is only touched here and in `configured`.
+        unsafe { *CONFIGURED.0.get() = Some((policy_id, parsed)) };
+        Ok(())
     }
 
-    pub fn on_purchase<P: Policy>(p: w::Purchase, c: w::Customer, ctx: w::Context) -> Result<w::Outcome, String> {
+    fn configured<P: Policy>() -> Result<(&'static str, &'static P::Config), String> {
+        // SAFETY: single-threaded; `configure` does not run during a call.
+        let slot = unsafe { &*CONFIGURED.0.get() };
+        match slot {
+            Some((id, config)) => match config.downcast_ref::<P::Config>() {
+                Some(c) => Ok((id, c)),
+                None => Err("configured with another policy's config".into()),
+            },
+            None => Err("called before `configure`".into()),
+        }
+    }
+
+    pub fn on_purchase<P: Policy>(input: Vec<u8>, state: Vec<u8>) -> Result<Vec<u8>, String> {
         call(|| {
-            let (ctx, config) = context(ctx);
-            with_config::<P, _>(&config, |config| {
-                P::on_purchase(config, &purchase(p), &customer(c), &ctx).map(outcome).map_err(|e| e.to_string())
-            })
+            let (id, config) = configured::<P>()?;
+            let (head, p, c) = wire::decode_purchase_input(&input).map_err(|e| format!("input: {e}"))?;
+            let ctx = Context { now: head.now, policy_id: id.to_string(), variant: head.variant, state };
+            P::on_purchase(config, &p, &c, &ctx).map(|o| wire::encode_outcome(&o)).map_err(|e| e.to_string())
         })
     }
 
-    pub fn on_event<P: Policy>(e: w::Event, c: w::Customer, ctx: w::Context) -> Result<w::Outcome, String> {
+    pub fn on_event<P: Policy>(input: Vec<u8>, state: Vec<u8>) -> Result<Vec<u8>, String> {
         call(|| {
-            let (ctx, config) = context(ctx);
-            with_config::<P, _>(&config, |config| {
-                P::on_event(config, &event(e), &customer(c), &ctx).map(outcome).map_err(|e| e.to_string())
-            })
+            let (id, config) = configured::<P>()?;
+            let (head, e, c) = wire::decode_event_input(&input).map_err(|e| format!("input: {e}"))?;
+            let ctx = Context { now: head.now, policy_id: id.to_string(), variant: head.variant, state };
+            P::on_event(config, &e, &c, &ctx).map(|o| wire::encode_outcome(&o)).map_err(|e| e.to_string())
         })
     }
 }
@@ -199,22 +131,23 @@ macro_rules! __export_policy {
                         )
                     })
                 }
-                fn validate_config(config: ::std::string::String) -> ::std::result::Result<(), ::std::string::String> {
-                    $crate::__rt::call(|| $crate::__rt::validate_config::<$ty>(&config))
+                fn configure(
+                    policy_id: ::std::string::String,
+                    config: ::std::string::String,
+                ) -> ::std::result::Result<(), ::std::string::String> {
+                    $crate::__rt::configure::<$ty>(policy_id, config)
                 }
                 fn on_purchase(
-                    p: $crate::__bindings::perk::policy::types::Purchase,
-                    c: $crate::__bindings::perk::policy::types::Customer,
-                    ctx: $crate::__bindings::perk::policy::types::Context,
-                ) -> ::std::result::Result<$crate::__bindings::perk::policy::types::Outcome, ::std::string::String> {
-                    $crate::__rt::on_purchase::<$ty>(p, c, ctx)
+                    input: ::std::vec::Vec<u8>,
+                    state: ::std::vec::Vec<u8>,
+                ) -> ::std::result::Result<::std::vec::Vec<u8>, ::std::string::String> {
+                    $crate::__rt::on_purchase::<$ty>(input, state)
                 }
                 fn on_event(
-                    e: $crate::__bindings::perk::policy::types::Event,
-                    c: $crate::__bindings::perk::policy::types::Customer,
-                    ctx: $crate::__bindings::perk::policy::types::Context,
-                ) -> ::std::result::Result<$crate::__bindings::perk::policy::types::Outcome, ::std::string::String> {
-                    $crate::__rt::on_event::<$ty>(e, c, ctx)
+                    input: ::std::vec::Vec<u8>,
+                    state: ::std::vec::Vec<u8>,
+                ) -> ::std::result::Result<::std::vec::Vec<u8>, ::std::string::String> {
+                    $crate::__rt::on_event::<$ty>(input, state)
                 }
             }
     $crate::__bindings::export!(__PerkExport with_types_in $crate::__bindings);

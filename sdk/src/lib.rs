@@ -48,6 +48,7 @@ pub mod config;
 pub mod log;
 mod model;
 mod outcome;
+pub mod wire;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;

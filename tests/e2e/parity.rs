@@ -2,7 +2,7 @@
 //! same crate compiled natively: the SDK's conversions lose nothing.
 
 use crate::support::*;
-use perk_host::runtime::{CallContext, PolicyModule};
+use perk_host::runtime::PolicyModule;
 use perk_host::Isolation;
 use perk_sdk::testing::config_json;
 use perk_sdk::{Context, Customer, Event, LineItem, Outcome, Policy, Purchase};
@@ -47,7 +47,7 @@ fn customers() -> Vec<Customer> {
 fn check<P: Policy>(name: &str, config_toml: &str) {
     let config = config_json(config_toml).unwrap();
     let module: PolicyModule = runtime().load(perk_host::stdlib::get(name).unwrap()).unwrap();
-    module.validate_config(&config).unwrap();
+    let bound = module.bind(name, &config).unwrap();
     let native_config = perk_sdk::parse_config::<P>(&config).unwrap();
     let mut compared = 0;
     // Fresh instances, then one warm instance serving every case in turn, twice.
@@ -56,8 +56,7 @@ fn check<P: Policy>(name: &str, config_toml: &str) {
             for c in customers() {
                 let ctx = Context { now: 42, policy_id: name.into(), variant: None, state: Vec::new() };
                 let native: Outcome = P::on_purchase(&native_config, &p, &c, &ctx).unwrap();
-                let call = CallContext { now: 42, policy_id: name, variant: None, config: &config, state: &[] };
-                let wasm = module.on_purchase(&p, &c, &call, isolation).unwrap().outcome;
+                let wasm = bound.on_purchase(&p, &c, 42, &[], isolation).unwrap().outcome;
                 assert_eq!(wasm, native, "{name} {isolation:?}: purchase {} customer {:?}", p.total, c.tier);
                 compared += 1;
             }
@@ -171,7 +170,7 @@ fn punch_card_by_category_wasm_matches_native() {
 fn activity_wasm_matches_native_on_events() {
     type A = perk_policy_activity::Activity;
     let config = config_json("points = { review = 50, sign-up = 200 }\ndaily_cap = { review = 2 }\nonce = [\"sign-up\"]").unwrap();
-    let module = runtime().load(perk_host::stdlib::get("activity").unwrap()).unwrap();
+    let module = runtime().load(perk_host::stdlib::get("activity").unwrap()).unwrap().bind("a", &config).unwrap();
     let native_config = perk_sdk::parse_config::<A>(&config).unwrap();
     let customer = Customer::new("c1");
     for isolation in [Isolation::Fresh, Isolation::Pooled] {
@@ -180,8 +179,7 @@ fn activity_wasm_matches_native_on_events() {
             let e = Event { id: "e".into(), customer_id: "c1".into(), at: 1_772_454_600_000, kind: kind.into(), attributes: vec![] };
             let ctx = Context { now: 0, policy_id: "a".into(), variant: None, state: state.clone() };
             let native = A::on_event(&native_config, &e, &customer, &ctx).unwrap();
-            let call = CallContext { now: 0, policy_id: "a", variant: None, config: &config, state: &state };
-            let wasm = module.on_event(&e, &customer, &call, isolation).unwrap().outcome;
+            let wasm = module.on_event(&e, &customer, 0, &state, isolation).unwrap().outcome;
             assert_eq!(wasm, native, "{kind} {isolation:?}");
             if let Some(s) = wasm.state {
                 state = s;

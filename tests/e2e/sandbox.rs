@@ -25,7 +25,8 @@ fn campaign_with_hostile_in(mode: &str, isolation: Isolation) -> Campaign {
     spec.id = "hostile".into();
     spec.config = format!(r#"{{"mode":"{mode}"}}"#);
     spec.isolation = isolation;
-    campaign.policies.push(LoadedPolicy { spec, module });
+    let bound = module.bind(&spec.id, &spec.config).unwrap();
+    campaign.policies.push(LoadedPolicy { spec, module, bound });
     campaign
 }
 

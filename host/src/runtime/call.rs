@@ -3,20 +3,9 @@
 
 use super::bindings::{types as w, Policy, PolicyImports, PolicyPre};
 use super::Limits;
-use perk_sdk::{Coupon, Customer, Event, Granted, Outcome, Progress, Purchase, Reward};
+use perk_sdk::{Outcome, Reward};
 use serde::Serialize;
 use wasmtime::{ResourceLimiter, Store, Trap};
-
-/// What the host tells a policy besides the purchase.
-#[derive(Clone, Copy, Debug)]
-pub struct CallContext<'a> {
-    pub now: i64,
-    pub policy_id: &'a str,
-    pub variant: Option<&'a str>,
-    /// The policy's config, as JSON.
-    pub config: &'a str,
-    pub state: &'a [u8],
-}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LogLine {
@@ -217,92 +206,9 @@ pub(super) fn failure(kind: FailureKind, message: impl Into<String>) -> Failure 
 
 // ------------------------------------------------------------------ across the boundary
 
-/// Encoded size of the inputs, close to what lowering them copies into the guest.
-pub(super) fn input_size(strings: impl IntoIterator<Item = usize>, records: usize) -> usize {
-    strings.into_iter().sum::<usize>() + records * 16
-}
-
-pub(super) fn purchase_size(p: &Purchase) -> usize {
-    let strings = [p.id.len(), p.customer_id.len(), p.currency.len(), p.channel.len(), p.partner.as_ref().map_or(0, |s| s.len())]
-        .into_iter()
-        .chain(p.items.iter().flat_map(|i| [i.sku.len(), i.category.len()].into_iter().chain(i.tags.iter().map(|t| t.len()))))
-        .chain(p.coupons.iter().map(|c| c.len()))
-        .chain(p.attributes.iter().map(|(k, v)| k.len() + v.len()));
-    input_size(strings, 1 + p.items.len() + p.attributes.len() + p.coupons.len())
-}
-
-pub(super) fn event_size(e: &Event) -> usize {
-    let strings = [e.id.len(), e.customer_id.len(), e.kind.len()].into_iter().chain(e.attributes.iter().map(|(k, v)| k.len() + v.len()));
-    input_size(strings, 1 + e.attributes.len())
-}
-
-pub(super) fn customer_size(c: &Customer) -> usize {
-    let strings = [c.id.len(), c.tier.as_ref().map_or(0, |s| s.len()), c.birthday.as_ref().map_or(0, |s| s.len())]
-        .into_iter()
-        .chain(c.segments.iter().map(|s| s.len()));
-    input_size(strings, 1 + c.segments.len())
-}
-
-pub(super) fn context_size(ctx: &CallContext) -> usize {
-    input_size([ctx.policy_id.len(), ctx.variant.map_or(0, str::len), ctx.config.len(), ctx.state.len()], 1)
-}
-
-pub(super) fn purchase(p: &Purchase) -> w::Purchase {
-    w::Purchase {
-        id: p.id.clone(),
-        customer_id: p.customer_id.clone(),
-        at: p.at,
-        currency: p.currency.clone(),
-        total: p.total,
-        shipping: p.shipping,
-        items: p
-            .items
-            .iter()
-            .map(|i| w::LineItem {
-                sku: i.sku.clone(),
-                category: i.category.clone(),
-                quantity: i.quantity,
-                unit_price: i.unit_price,
-                tags: i.tags.clone(),
-            })
-            .collect(),
-        channel: p.channel.clone(),
-        partner: p.partner.clone(),
-        coupons: p.coupons.clone(),
-        attributes: p.attributes.clone(),
-    }
-}
-
-pub(super) fn event(e: &Event) -> w::Event {
-    w::Event { id: e.id.clone(), customer_id: e.customer_id.clone(), at: e.at, kind: e.kind.clone(), attributes: e.attributes.clone() }
-}
-
-pub(super) fn customer(c: &Customer) -> w::Customer {
-    w::Customer {
-        id: c.id.clone(),
-        tier: c.tier.clone(),
-        points: c.points,
-        lifetime_spend: c.lifetime_spend,
-        purchases: c.purchases,
-        first_purchase_at: c.first_purchase_at,
-        last_purchase_at: c.last_purchase_at,
-        birthday: c.birthday.clone(),
-        segments: c.segments.clone(),
-    }
-}
-
-pub(super) fn context(ctx: &CallContext) -> w::Context {
-    w::Context {
-        now: ctx.now,
-        policy_id: ctx.policy_id.to_string(),
-        variant: ctx.variant.map(str::to_string),
-        config: ctx.config.to_string(),
-        state: ctx.state.to_vec(),
-    }
-}
-
-/// Checks an outcome against the contract and the limits, and turns it into host values.
-pub(super) fn outcome(o: w::Outcome, limits: &Limits) -> Result<Outcome, String> {
+/// Decodes an outcome's bytes and checks them against the contract and the limits.
+pub(super) fn outcome(bytes: &[u8], limits: &Limits) -> Result<Outcome, String> {
+    let o = perk_sdk::wire::decode_outcome(bytes).map_err(|e| format!("the outcome does not decode: {e}"))?;
     if o.rewards.len() > limits.max_rewards {
         return Err(format!("{} rewards; at most {} are accepted", o.rewards.len(), limits.max_rewards));
     }
@@ -311,38 +217,33 @@ pub(super) fn outcome(o: w::Outcome, limits: &Limits) -> Result<Outcome, String>
             return Err(format!("state of {} bytes; at most {} are kept", state.len(), limits.state_size));
         }
     }
+    if o.progress.len() > limits.max_rewards {
+        return Err(format!("{} progress entries; at most {} are accepted", o.progress.len(), limits.max_rewards));
+    }
     let mut text = 0usize;
-    let mut rewards = Vec::with_capacity(o.rewards.len());
-    for (i, g) in o.rewards.into_iter().enumerate() {
-        let non_negative = |what: &str, v: i64| {
-            if v < 0 {
-                Err(format!("reward {i}: {what} is negative ({v})"))
-            } else {
-                Ok(v)
-            }
-        };
+    for (i, g) in o.rewards.iter().enumerate() {
+        let non_negative = |what: &str, v: i64| if v < 0 { Err(format!("reward {i}: {what} is negative ({v})")) } else { Ok(()) };
         text += g.reason.len();
-        let reward = match g.reward {
-            w::Reward::Points(n) => Reward::Points { amount: non_negative("points", n)? },
-            w::Reward::PointsFor(o) => {
-                text += o.customer.len();
-                if o.customer.trim().is_empty() {
+        match &g.reward {
+            Reward::Points { amount } => non_negative("points", *amount)?,
+            Reward::PointsFor { customer, amount } => {
+                text += customer.len();
+                if customer.trim().is_empty() {
                     return Err(format!("reward {i}: points for a customer without an id"));
                 }
-                Reward::PointsFor { amount: non_negative("points", o.points)?, customer: o.customer }
+                non_negative("points", *amount)?
             }
-            w::Reward::OrderDiscount(a) => Reward::OrderDiscount { amount: non_negative("order discount", a)? },
-            w::Reward::ItemDiscount(d) => {
-                text += d.sku.len();
-                Reward::ItemDiscount { amount: non_negative("item discount", d.amount)?, sku: d.sku }
+            Reward::OrderDiscount { amount } => non_negative("order discount", *amount)?,
+            Reward::ItemDiscount { sku, amount } => {
+                text += sku.len();
+                non_negative("item discount", *amount)?
             }
-            w::Reward::PercentDiscount(bp) if bp > 10_000 => {
-                return Err(format!("reward {i}: percent discount of {bp} basis points is over 100 %"))
+            Reward::PercentDiscount { basis_points } if *basis_points > 10_000 => {
+                return Err(format!("reward {i}: percent discount of {basis_points} basis points is over 100 %"))
             }
-            w::Reward::PercentDiscount(bp) => Reward::PercentDiscount { basis_points: bp },
-            w::Reward::Cashback(a) => Reward::Cashback { amount: non_negative("cashback", a)? },
-            w::Reward::FreeShipping => Reward::FreeShipping,
-            w::Reward::Coupon(c) => {
+            Reward::PercentDiscount { .. } | Reward::FreeShipping => {}
+            Reward::Cashback { amount } => non_negative("cashback", *amount)?,
+            Reward::Coupon(c) => {
                 text += c.code.len();
                 if c.code.trim().is_empty() {
                     return Err(format!("reward {i}: coupon without a code"));
@@ -350,41 +251,14 @@ pub(super) fn outcome(o: w::Outcome, limits: &Limits) -> Result<Outcome, String>
                 if c.percent_off > 10_000 {
                     return Err(format!("reward {i}: coupon of {} basis points is over 100 %", c.percent_off));
                 }
-                Reward::Coupon(Coupon {
-                    amount_off: non_negative("coupon amount", c.amount_off)?,
-                    code: c.code,
-                    percent_off: c.percent_off,
-                    valid_until: c.valid_until,
-                })
+                non_negative("coupon amount", c.amount_off)?
             }
-            w::Reward::SetTier(tier) => {
-                text += tier.len();
-                Reward::SetTier { tier }
-            }
-            w::Reward::Badge(name) => {
-                text += name.len();
-                Reward::Badge { name }
-            }
-            w::Reward::Perk(name) => {
-                text += name.len();
-                Reward::Perk { name }
-            }
-        };
-        rewards.push(Granted { reward, reason: g.reason });
+            Reward::SetTier { tier: name } | Reward::Badge { name } | Reward::Perk { name } => text += name.len(),
+        }
     }
-    if o.progress.len() > limits.max_rewards {
-        return Err(format!("{} progress entries; at most {} are accepted", o.progress.len(), limits.max_rewards));
-    }
-    let progress: Vec<Progress> = o
-        .progress
-        .into_iter()
-        .map(|p| {
-            text += p.goal.len() + p.unit.len();
-            Progress { goal: p.goal, current: p.current, target: p.target, unit: p.unit }
-        })
-        .collect();
+    text += o.progress.iter().map(|p| p.goal.len() + p.unit.len()).sum::<usize>();
     if text > limits.output_text {
         return Err(format!("{text} bytes of text in the outcome; at most {} are accepted", limits.output_text));
     }
-    Ok(Outcome { rewards, state: o.state, progress })
+    Ok(o)
 }

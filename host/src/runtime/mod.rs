@@ -10,9 +10,9 @@ mod cache;
 mod call;
 mod module;
 
-pub use call::{CallContext, Failure, FailureKind, LogLine};
+pub use call::{Failure, FailureKind, LogLine};
 pub use module::Case;
-pub use module::{Describe, Evaluated, Input, LoadError, PolicyModule};
+pub use module::{BoundPolicy, Describe, Evaluated, Input, LoadError, PolicyModule};
 
 use anyhow::Result;
 use std::path::PathBuf;

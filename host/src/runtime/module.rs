@@ -1,7 +1,7 @@
 //! Loading a policy: bytes → checked, compiled (or cached) component → ready to instantiate.
 
 use super::bindings::PolicyPre;
-use super::call::{self, CallContext, Failure, FailureKind, GuestState, Instance, LogLine};
+use super::call::{self, Failure, FailureKind, GuestState, Instance, LogLine};
 use super::{content_hash, Isolation, Runtime};
 use perk_sdk::{Customer, Event, LineItem, Outcome, Purchase};
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,7 @@ pub enum LoadError {
     Componentize(String),
     #[error("invalid component: {0}")]
     Compile(String),
-    #[error("does not export the perk:policy world (describe, validate-config, on-purchase, on-event): {0}")]
+    #[error("does not export the perk:policy@0.2 world (describe, configure, on-purchase, on-event; rebuild it with this perk-sdk): {0}")]
     Exports(String),
     #[error("`describe` failed: {0}")]
     Describe(String),
@@ -56,11 +56,9 @@ pub struct PolicyModule {
     size: usize,
     describe: Describe,
     pre: PolicyPre<GuestState>,
-    /// Idle warm instances of this version. Dropped with the module (a reload).
-    pool: Arc<Mutex<Vec<Instance>>>,
 }
 
-/// Idle warm instances kept per module version; more in flight at once are dropped after use.
+/// Idle warm instances kept per policy; more in flight at once are dropped after use.
 const MAX_IDLE: usize = 16;
 
 /// What a successful call returns: the outcome and what the guest logged.
@@ -116,7 +114,6 @@ impl Runtime {
                 config_schema: None,
             },
             pre,
-            pool: Arc::default(),
         };
         let (json, _) = module.fresh(|p, s| p.call_describe(s)).map_err(|f| LoadError::Describe(f.to_string()))?;
         module.describe = serde_json::from_str(&json).map_err(|e| LoadError::Describe(format!("answered `{json}`: {e}")))?;
@@ -194,6 +191,53 @@ impl PolicyModule {
         Instance::new(self.runtime.engine(), &self.pre, self.runtime.limits())
     }
 
+    /// This module as the policy `policy_id` with `config` (JSON): a fresh instance parses
+    /// and checks the config (the error names the key), and every instance the policy runs
+    /// on is configured the same way, once, before its first call.
+    pub fn bind(&self, policy_id: &str, config: &str) -> Result<BoundPolicy, Failure> {
+        let limit = self.runtime.limits().input_size;
+        if config.len() > limit {
+            return Err(call::failure(FailureKind::InputTooLarge, format!("config of {} bytes; the limit is {limit}", config.len())));
+        }
+        let bound = BoundPolicy { module: self.clone(), policy_id: policy_id.into(), config: config.into(), pool: Arc::default() };
+        bound.new_instance()?;
+        Ok(bound)
+    }
+
+    /// Asks the policy whether it accepts this config (JSON); the error names the key.
+    pub fn validate_config(&self, config: &str) -> Result<(), Failure> {
+        self.bind("validate", config).map(drop)
+    }
+}
+
+/// A module bound to one policy of a manifest: its id, its config, and its warm instances,
+/// each configured once. Dropped with the policy set (a reload starts with empty pools).
+#[derive(Clone)]
+pub struct BoundPolicy {
+    module: PolicyModule,
+    policy_id: Arc<str>,
+    config: Arc<str>,
+    /// Idle warm instances.
+    pool: Arc<Mutex<Vec<Instance>>>,
+}
+
+impl BoundPolicy {
+    pub fn module(&self) -> &PolicyModule {
+        &self.module
+    }
+
+    fn limits(&self) -> &super::Limits {
+        self.module.runtime.limits()
+    }
+
+    /// A fresh instance, configured.
+    fn new_instance(&self) -> Result<Instance, Failure> {
+        let mut inst = self.module.new_instance()?;
+        let (r, logs) = inst.call(self.limits(), |p, s| p.call_configure(s, &self.policy_id, &self.config))?;
+        r.map_err(|message| Failure { kind: FailureKind::PolicyError, message, logs })?;
+        Ok(inst)
+    }
+
     /// Runs `f` on a warm instance from the pool (or a new one), or on a fresh one. An
     /// instance goes back to the pool only if it did not trap and has calls left.
     fn with_instance<R>(&self, isolation: Isolation, f: impl FnOnce(&mut Instance) -> Result<R, Failure>) -> Result<R, Failure> {
@@ -210,7 +254,7 @@ impl PolicyModule {
             Ok(_) => true,
             Err(f) => matches!(f.kind, FailureKind::PolicyError | FailureKind::InvalidOutput | FailureKind::InputTooLarge),
         };
-        if isolation == Isolation::Pooled && healthy && instance.calls < self.runtime.limits().recycle_after {
+        if isolation == Isolation::Pooled && healthy && instance.calls < self.limits().recycle_after {
             let mut idle = self.pool.lock().unwrap_or_else(|e| e.into_inner());
             if idle.len() < MAX_IDLE {
                 idle.push(instance);
@@ -219,62 +263,57 @@ impl PolicyModule {
         result
     }
 
-    /// Asks the policy whether it accepts this config (JSON); the error names the key.
-    pub fn validate_config(&self, config: &str) -> Result<(), Failure> {
-        let limits = self.runtime.limits();
-        if config.len() > limits.input_size {
-            return Err(call::failure(
-                FailureKind::InputTooLarge,
-                format!("config of {} bytes; the limit is {}", config.len(), limits.input_size),
-            ));
+    /// Calls the policy on an input encoded once for every policy of an evaluation, with
+    /// the state it stored for this customer.
+    pub fn call(&self, input: &Input, state: &[u8], isolation: Isolation) -> Result<Evaluated, Failure> {
+        self.with_instance(isolation, |i| self.call_on(i, input, state))
+    }
+
+    pub fn on_purchase(&self, p: &Purchase, c: &Customer, now: i64, state: &[u8], isolation: Isolation) -> Result<Evaluated, Failure> {
+        self.call(&Input::purchase(p, c, now, None), state, isolation)
+    }
+
+    pub fn on_event(&self, e: &Event, c: &Customer, now: i64, state: &[u8], isolation: Isolation) -> Result<Evaluated, Failure> {
+        self.call(&Input::event(e, c, now, None), state, isolation)
+    }
+
+    fn call_on(&self, inst: &mut Instance, input: &Input, state: &[u8]) -> Result<Evaluated, Failure> {
+        let limits = self.limits();
+        let size = input.bytes.len() + state.len();
+        if size > limits.input_size {
+            return Err(call::failure(FailureKind::InputTooLarge, format!("inputs of {size} bytes; the limit is {}", limits.input_size)));
         }
-        let (r, logs) = self.fresh(|p, s| p.call_validate_config(s, config))?;
-        r.map_err(|message| Failure { kind: FailureKind::PolicyError, message, logs })
-    }
-
-    pub fn on_purchase(&self, p: &Purchase, c: &Customer, ctx: &CallContext, isolation: Isolation) -> Result<Evaluated, Failure> {
-        self.call(&Input::purchase(p, c), ctx, isolation)
-    }
-
-    pub fn on_event(&self, e: &Event, c: &Customer, ctx: &CallContext, isolation: Isolation) -> Result<Evaluated, Failure> {
-        self.call(&Input::event(e, c), ctx, isolation)
-    }
-
-    /// Calls the policy on an input prepared once for every policy of an evaluation.
-    pub fn call(&self, input: &Input, ctx: &CallContext, isolation: Isolation) -> Result<Evaluated, Failure> {
-        self.with_instance(isolation, |i| self.call_on(i, input, ctx))
-    }
-
-    fn call_on(&self, inst: &mut Instance, input: &Input, ctx: &CallContext) -> Result<Evaluated, Failure> {
-        self.check_input(input.size + call::context_size(ctx))?;
-        let wctx = call::context(ctx);
-        let limits = self.runtime.limits();
-        let (r, logs) = match &input.kind {
-            Kind::Purchase(wp) => inst.call(limits, |pol, s| pol.call_on_purchase(s, wp, &input.customer, &wctx))?,
-            Kind::Event(we) => inst.call(limits, |pol, s| pol.call_on_event(s, we, &input.customer, &wctx))?,
+        let (r, logs) = match input.kind {
+            Kind::Purchase => inst.call(limits, |pol, s| pol.call_on_purchase(s, &input.bytes, state))?,
+            Kind::Event => inst.call(limits, |pol, s| pol.call_on_event(s, &input.bytes, state))?,
         };
-        self.finish(r, logs)
+        match r {
+            Err(message) => Err(Failure { kind: FailureKind::PolicyError, message, logs }),
+            Ok(bytes) => match call::outcome(&bytes, limits) {
+                Ok(outcome) => Ok(Evaluated { outcome, logs }),
+                Err(message) => Err(Failure { kind: FailureKind::InvalidOutput, message, logs }),
+            },
+        }
     }
 
-    fn run_case(&self, inst: &mut Instance, case: &Case, ctx: &CallContext) -> Result<Outcome, (FailureKind, String)> {
+    fn run_case(&self, inst: &mut Instance, case: &Case) -> Result<Outcome, (FailureKind, String)> {
         let input = match case {
-            Case::Purchase(p, c) => Input::purchase(p, c),
-            Case::Event(e, c) => Input::event(e, c),
+            Case::Purchase(p, c) => Input::purchase(p, c, PROBE_NOW, None),
+            Case::Event(e, c) => Input::event(e, c, PROBE_NOW, None),
         };
-        self.call_on(inst, &input, ctx).map(|e| e.outcome).map_err(|f| (f.kind, f.message))
+        self.call_on(inst, &input, &[]).map(|e| e.outcome).map_err(|f| (f.kind, f.message))
     }
 
     /// The purity check for pooled isolation: every probe case answers the same on a used
     /// instance as on a fresh one, over two rounds. A policy that keeps anything between
     /// calls (a counter in a `static`, a cache in a thread-local) fails it.
-    pub fn check_purity(&self, policy_id: &str, config: &str) -> Result<(), String> {
+    pub fn check_purity(&self) -> Result<(), String> {
         let cases = Case::probes();
-        let ctx = CallContext { now: PROBE_NOW, policy_id, variant: None, config, state: &[] };
         let mut used = self.new_instance().map_err(|f| f.to_string())?;
         for round in 1..=2 {
             for (i, case) in cases.iter().enumerate() {
-                let fresh = self.run_case(&mut self.new_instance().map_err(|f| f.to_string())?, case, &ctx);
-                let reused = self.run_case(&mut used, case, &ctx);
+                let fresh = self.run_case(&mut self.new_instance().map_err(|f| f.to_string())?, case);
+                let reused = self.run_case(&mut used, case);
                 if fresh != reused {
                     return Err(format!(
                         "answers differently on a reused instance than on a fresh one (probe {}, round {round}: fresh {}, reused {}); \
@@ -292,49 +331,37 @@ impl PolicyModule {
         }
         Ok(())
     }
-
-    fn check_input(&self, size: usize) -> Result<(), Failure> {
-        let limit = self.runtime.limits().input_size;
-        if size > limit {
-            return Err(call::failure(FailureKind::InputTooLarge, format!("inputs of about {size} bytes; the limit is {limit}")));
-        }
-        Ok(())
-    }
-
-    fn finish(&self, r: Result<super::bindings::types::Outcome, String>, logs: Vec<LogLine>) -> Result<Evaluated, Failure> {
-        match r {
-            Err(message) => Err(Failure { kind: FailureKind::PolicyError, message, logs }),
-            Ok(o) => match call::outcome(o, self.runtime.limits()) {
-                Ok(outcome) => Ok(Evaluated { outcome, logs }),
-                Err(message) => Err(Failure { kind: FailureKind::InvalidOutput, message, logs }),
-            },
-        }
-    }
 }
 
-/// A purchase or event and its customer, converted for the boundary once and shared by
-/// every policy of an evaluation.
+/// A purchase or event with its customer, the host's clock and the customer's variant,
+/// encoded once (`perk_sdk::wire`) and shared by every policy of an evaluation.
 pub struct Input {
     kind: Kind,
-    customer: super::bindings::types::Customer,
-    /// Encoded size, for the input limit.
-    size: usize,
+    bytes: Vec<u8>,
 }
 
+#[derive(Clone, Copy)]
 enum Kind {
-    Purchase(super::bindings::types::Purchase),
-    Event(super::bindings::types::Event),
+    Purchase,
+    Event,
 }
 
 impl Input {
-    pub fn purchase(p: &Purchase, c: &Customer) -> Self {
-        let size = call::purchase_size(p) + call::customer_size(c);
-        Input { kind: Kind::Purchase(call::purchase(p)), customer: call::customer(c), size }
+    pub fn purchase(p: &Purchase, c: &Customer, now: i64, variant: Option<&str>) -> Self {
+        Input { kind: Kind::Purchase, bytes: perk_sdk::wire::encode_purchase_input(now, variant, p, c) }
     }
 
-    pub fn event(e: &Event, c: &Customer) -> Self {
-        let size = call::event_size(e) + call::customer_size(c);
-        Input { kind: Kind::Event(call::event(e)), customer: call::customer(c), size }
+    pub fn event(e: &Event, c: &Customer, now: i64, variant: Option<&str>) -> Self {
+        Input { kind: Kind::Event, bytes: perk_sdk::wire::encode_event_input(now, variant, e, c) }
+    }
+
+    /// Encoded size in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
     }
 }
 

@@ -1,0 +1,540 @@
+//! The bytes that cross the sandbox boundary on every call, as `wit/policy.wit` describes
+//! them: a purchase (or event) with its customer and the host's clock, encoded once per
+//! evaluation and shared by every policy; the outcome a policy answers.
+//!
+//! Lowering typed WIT records costs one guest `realloc` and one memory lookup per string,
+//! per policy, per call; a single buffer costs one. The encoding is deliberately plain:
+//!
+//! - unsigned integers and lengths: LEB128 varints; signed integers: zigzag, then LEB128;
+//! - `string`: length, then UTF-8 bytes; `list<T>`: count, then the elements;
+//! - `option<T>`: one byte, `0` (none) or `1` (some), then the value;
+//! - records: their fields in WIT order; variants: the case's index (one byte), then its payload.
+//!
+//! Both sides use this module, so they cannot disagree; the decoder checks everything
+//! (the host reads guest output with it), and its errors say what and where.
+
+use crate::{Coupon, Customer, Event, Granted, LineItem, Outcome, Progress, Purchase, Reward, Timestamp};
+
+/// Version byte at the start of every input, so a policy built for another encoding fails
+/// with a clear message rather than misreading.
+pub const INPUT_VERSION: u8 = 1;
+
+/// What the guest cannot decode, with the byte offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireError {
+    pub at: usize,
+    pub what: &'static str,
+}
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at byte {}", self.what, self.at)
+    }
+}
+
+impl std::error::Error for WireError {}
+
+pub type Result<T> = std::result::Result<T, WireError>;
+
+// ------------------------------------------------------------------------------ encoding
+
+/// Appends values to a buffer.
+#[derive(Default)]
+pub struct Writer {
+    pub buf: Vec<u8>,
+}
+
+impl Writer {
+    pub fn with_capacity(n: usize) -> Self {
+        Writer { buf: Vec::with_capacity(n) }
+    }
+
+    pub fn u64(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.buf.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        self.buf.push(v as u8);
+    }
+
+    pub fn i64(&mut self, v: i64) {
+        self.u64(((v << 1) ^ (v >> 63)) as u64)
+    }
+
+    pub fn byte(&mut self, b: u8) {
+        self.buf.push(b);
+    }
+
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.buf.extend_from_slice(b);
+    }
+
+    pub fn str(&mut self, s: &str) {
+        self.bytes(s.as_bytes())
+    }
+
+    pub fn opt_str(&mut self, s: Option<&str>) {
+        match s {
+            None => self.byte(0),
+            Some(s) => {
+                self.byte(1);
+                self.str(s)
+            }
+        }
+    }
+
+    pub fn opt_i64(&mut self, v: Option<i64>) {
+        match v {
+            None => self.byte(0),
+            Some(v) => {
+                self.byte(1);
+                self.i64(v)
+            }
+        }
+    }
+
+    pub fn strs(&mut self, list: &[String]) {
+        self.u64(list.len() as u64);
+        for s in list {
+            self.str(s);
+        }
+    }
+
+    pub fn pairs(&mut self, list: &[(String, String)]) {
+        self.u64(list.len() as u64);
+        for (k, v) in list {
+            self.str(k);
+            self.str(v);
+        }
+    }
+
+    fn customer(&mut self, c: &Customer) {
+        self.str(&c.id);
+        self.opt_str(c.tier.as_deref());
+        self.i64(c.points);
+        self.i64(c.lifetime_spend);
+        self.u64(c.purchases as u64);
+        self.opt_i64(c.first_purchase_at);
+        self.opt_i64(c.last_purchase_at);
+        self.opt_str(c.birthday.as_deref());
+        self.strs(&c.segments);
+    }
+
+    fn head(&mut self, now: Timestamp, variant: Option<&str>) {
+        self.byte(INPUT_VERSION);
+        self.i64(now);
+        self.opt_str(variant);
+    }
+}
+
+/// A `purchase-input`: the host's clock, the customer's experiment variant, the purchase
+/// and the customer.
+pub fn encode_purchase_input(now: Timestamp, variant: Option<&str>, p: &Purchase, c: &Customer) -> Vec<u8> {
+    let mut w = Writer::with_capacity(128 + p.items.len() * 32);
+    w.head(now, variant);
+    w.str(&p.id);
+    w.str(&p.customer_id);
+    w.i64(p.at);
+    w.str(&p.currency);
+    w.i64(p.total);
+    w.i64(p.shipping);
+    w.u64(p.items.len() as u64);
+    for i in &p.items {
+        w.str(&i.sku);
+        w.str(&i.category);
+        w.u64(i.quantity as u64);
+        w.i64(i.unit_price);
+        w.strs(&i.tags);
+    }
+    w.str(&p.channel);
+    w.opt_str(p.partner.as_deref());
+    w.strs(&p.coupons);
+    w.pairs(&p.attributes);
+    w.customer(c);
+    w.buf
+}
+
+/// An `event-input`: the clock, the variant, the event and the customer.
+pub fn encode_event_input(now: Timestamp, variant: Option<&str>, e: &Event, c: &Customer) -> Vec<u8> {
+    let mut w = Writer::with_capacity(96);
+    w.head(now, variant);
+    w.str(&e.id);
+    w.str(&e.customer_id);
+    w.i64(e.at);
+    w.str(&e.kind);
+    w.pairs(&e.attributes);
+    w.customer(c);
+    w.buf
+}
+
+/// An `outcome`.
+pub fn encode_outcome(o: &Outcome) -> Vec<u8> {
+    let mut w = Writer::with_capacity(16 + o.rewards.len() * 48 + o.progress.len() * 32 + o.state.as_ref().map_or(0, Vec::len));
+    w.u64(o.rewards.len() as u64);
+    for g in &o.rewards {
+        match &g.reward {
+            Reward::Points { amount } => {
+                w.byte(0);
+                w.i64(*amount);
+            }
+            Reward::PointsFor { customer, amount } => {
+                w.byte(1);
+                w.str(customer);
+                w.i64(*amount);
+            }
+            Reward::OrderDiscount { amount } => {
+                w.byte(2);
+                w.i64(*amount);
+            }
+            Reward::ItemDiscount { sku, amount } => {
+                w.byte(3);
+                w.str(sku);
+                w.i64(*amount);
+            }
+            Reward::PercentDiscount { basis_points } => {
+                w.byte(4);
+                w.u64(*basis_points as u64);
+            }
+            Reward::Cashback { amount } => {
+                w.byte(5);
+                w.i64(*amount);
+            }
+            Reward::FreeShipping => w.byte(6),
+            Reward::Coupon(c) => {
+                w.byte(7);
+                w.str(&c.code);
+                w.u64(c.percent_off as u64);
+                w.i64(c.amount_off);
+                w.i64(c.valid_until);
+            }
+            Reward::SetTier { tier } => {
+                w.byte(8);
+                w.str(tier);
+            }
+            Reward::Badge { name } => {
+                w.byte(9);
+                w.str(name);
+            }
+            Reward::Perk { name } => {
+                w.byte(10);
+                w.str(name);
+            }
+        }
+        w.str(&g.reason);
+    }
+    match &o.state {
+        None => w.byte(0),
+        Some(s) => {
+            w.byte(1);
+            w.bytes(s);
+        }
+    }
+    w.u64(o.progress.len() as u64);
+    for p in &o.progress {
+        w.str(&p.goal);
+        w.i64(p.current);
+        w.i64(p.target);
+        w.str(&p.unit);
+    }
+    w.buf
+}
+
+// ------------------------------------------------------------------------------ decoding
+
+/// Reads values from a buffer, checking every length against what is left.
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, at: 0 }
+    }
+
+    fn fail<T>(&self, what: &'static str) -> Result<T> {
+        Err(WireError { at: self.at, what })
+    }
+
+    pub fn byte(&mut self) -> Result<u8> {
+        match self.buf.get(self.at) {
+            Some(&b) => {
+                self.at += 1;
+                Ok(b)
+            }
+            None => self.fail("unexpected end"),
+        }
+    }
+
+    pub fn u64(&mut self) -> Result<u64> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= ((b & 0x7f) as u64) << shift;
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        self.fail("varint longer than 10 bytes")
+    }
+
+    pub fn u32(&mut self) -> Result<u32> {
+        let v = self.u64()?;
+        u32::try_from(v).or_else(|_| self.fail("number over u32"))
+    }
+
+    pub fn i64(&mut self) -> Result<i64> {
+        let v = self.u64()?;
+        Ok((v >> 1) as i64 ^ -((v & 1) as i64))
+    }
+
+    /// A length or count, at most what is left (every element takes a byte at least).
+    fn len(&mut self) -> Result<usize> {
+        let n = self.u64()?;
+        if n > (self.buf.len() - self.at) as u64 {
+            return self.fail("length beyond the end");
+        }
+        Ok(n as usize)
+    }
+
+    pub fn bytes(&mut self) -> Result<&'a [u8]> {
+        let n = self.len()?;
+        let b = &self.buf[self.at..self.at + n];
+        self.at += n;
+        Ok(b)
+    }
+
+    pub fn str(&mut self) -> Result<&'a str> {
+        let start = self.at;
+        let b = self.bytes()?;
+        std::str::from_utf8(b).map_err(|_| WireError { at: start, what: "string is not UTF-8" })
+    }
+
+    pub fn string(&mut self) -> Result<String> {
+        self.str().map(str::to_string)
+    }
+
+    fn flag(&mut self) -> Result<bool> {
+        match self.byte()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => {
+                self.at -= 1;
+                self.fail("option flag is neither 0 nor 1")
+            }
+        }
+    }
+
+    pub fn opt_string(&mut self) -> Result<Option<String>> {
+        if self.flag()? {
+            self.string().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    pub fn opt_i64(&mut self) -> Result<Option<i64>> {
+        if self.flag()? {
+            self.i64().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    pub fn strings(&mut self) -> Result<Vec<String>> {
+        let n = self.len()?;
+        (0..n).map(|_| self.string()).collect()
+    }
+
+    pub fn pairs(&mut self) -> Result<Vec<(String, String)>> {
+        let n = self.len()?;
+        (0..n).map(|_| Ok((self.string()?, self.string()?))).collect()
+    }
+
+    /// Fails unless every byte was read.
+    pub fn end(&self) -> Result<()> {
+        if self.at != self.buf.len() {
+            return self.fail("trailing bytes");
+        }
+        Ok(())
+    }
+
+    fn customer(&mut self) -> Result<Customer> {
+        Ok(Customer {
+            id: self.string()?,
+            tier: self.opt_string()?,
+            points: self.i64()?,
+            lifetime_spend: self.i64()?,
+            purchases: self.u32()?,
+            first_purchase_at: self.opt_i64()?,
+            last_purchase_at: self.opt_i64()?,
+            birthday: self.opt_string()?,
+            segments: self.strings()?,
+        })
+    }
+
+    fn head(&mut self) -> Result<(Timestamp, Option<String>)> {
+        if self.byte()? != INPUT_VERSION {
+            self.at -= 1;
+            return self.fail("input encoding version differs from this SDK's (rebuild the policy with a matching perk-sdk)");
+        }
+        Ok((self.i64()?, self.opt_string()?))
+    }
+}
+
+/// The host's clock and the customer's variant, which go into the policy's `Context`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub now: Timestamp,
+    pub variant: Option<String>,
+}
+
+pub fn decode_purchase_input(buf: &[u8]) -> Result<(Head, Purchase, Customer)> {
+    let mut r = Reader::new(buf);
+    let (now, variant) = r.head()?;
+    let mut p = Purchase {
+        id: r.string()?,
+        customer_id: r.string()?,
+        at: r.i64()?,
+        currency: r.string()?,
+        total: r.i64()?,
+        shipping: r.i64()?,
+        ..Default::default()
+    };
+    let n = r.len()?;
+    p.items.reserve(n);
+    for _ in 0..n {
+        p.items.push(LineItem { sku: r.string()?, category: r.string()?, quantity: r.u32()?, unit_price: r.i64()?, tags: r.strings()? });
+    }
+    p.channel = r.string()?;
+    p.partner = r.opt_string()?;
+    p.coupons = r.strings()?;
+    p.attributes = r.pairs()?;
+    let c = r.customer()?;
+    r.end()?;
+    Ok((Head { now, variant }, p, c))
+}
+
+pub fn decode_event_input(buf: &[u8]) -> Result<(Head, Event, Customer)> {
+    let mut r = Reader::new(buf);
+    let (now, variant) = r.head()?;
+    let e = Event { id: r.string()?, customer_id: r.string()?, at: r.i64()?, kind: r.string()?, attributes: r.pairs()? };
+    let c = r.customer()?;
+    r.end()?;
+    Ok((Head { now, variant }, e, c))
+}
+
+pub fn decode_outcome(buf: &[u8]) -> Result<Outcome> {
+    let mut r = Reader::new(buf);
+    let n = r.len()?;
+    let mut rewards = Vec::with_capacity(n);
+    for _ in 0..n {
+        let reward = match r.byte()? {
+            0 => Reward::Points { amount: r.i64()? },
+            1 => Reward::PointsFor { customer: r.string()?, amount: r.i64()? },
+            2 => Reward::OrderDiscount { amount: r.i64()? },
+            3 => Reward::ItemDiscount { sku: r.string()?, amount: r.i64()? },
+            4 => Reward::PercentDiscount { basis_points: r.u32()? },
+            5 => Reward::Cashback { amount: r.i64()? },
+            6 => Reward::FreeShipping,
+            7 => Reward::Coupon(Coupon { code: r.string()?, percent_off: r.u32()?, amount_off: r.i64()?, valid_until: r.i64()? }),
+            8 => Reward::SetTier { tier: r.string()? },
+            9 => Reward::Badge { name: r.string()? },
+            10 => Reward::Perk { name: r.string()? },
+            _ => {
+                r.at -= 1;
+                return r.fail("unknown reward kind");
+            }
+        };
+        rewards.push(Granted { reward, reason: r.string()? });
+    }
+    let state = if r.flag()? { Some(r.bytes()?.to_vec()) } else { None };
+    let n = r.len()?;
+    let mut progress = Vec::with_capacity(n);
+    for _ in 0..n {
+        progress.push(Progress { goal: r.string()?, current: r.i64()?, target: r.i64()?, unit: r.string()? });
+    }
+    r.end()?;
+    Ok(Outcome { rewards, state, progress })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> (Purchase, Customer) {
+        let p = Purchase {
+            id: "p-1".into(),
+            customer_id: "анна".into(),
+            at: -5,
+            currency: "RUB".into(),
+            total: i64::MAX,
+            shipping: i64::MIN,
+            items: vec![LineItem { tags: vec!["hot".into(), String::new()], ..LineItem::new("latte", "coffee", u32::MAX, 350) }],
+            channel: "store".into(),
+            partner: Some("air".into()),
+            coupons: vec!["WELCOME".into()],
+            attributes: vec![("referred_by".into(), "boris".into())],
+        };
+        let mut c = Customer::new("анна").with_tier("silver");
+        c.points = -3;
+        c.purchases = 17;
+        c.first_purchase_at = Some(0);
+        c.birthday = Some("03-02".into());
+        c.segments = vec!["regulars".into()];
+        (p, c)
+    }
+
+    #[test]
+    fn inputs_round_trip() {
+        let (p, c) = sample();
+        let bytes = encode_purchase_input(42, Some("b"), &p, &c);
+        let (head, p2, c2) = decode_purchase_input(&bytes).unwrap();
+        assert_eq!((head.now, head.variant.as_deref(), &p2, &c2), (42, Some("b"), &p, &c));
+        let e = Event::new("e-1", "review").with_attribute("stars", "5");
+        let (head, e2, c2) = decode_event_input(&encode_event_input(-1, None, &e, &c)).unwrap();
+        assert_eq!((head.now, head.variant, e2, c2), (-1, None, e, c));
+    }
+
+    #[test]
+    fn outcomes_round_trip() {
+        let o = Outcome::new()
+            .points(5, "five")
+            .points_for("boris", 500, "referral")
+            .order_discount(100, "d")
+            .reward(Reward::ItemDiscount { sku: "latte".into(), amount: 50 }, "i")
+            .reward(Reward::PercentDiscount { basis_points: 1500 }, "p")
+            .cashback(7, "c")
+            .reward(Reward::FreeShipping, "f")
+            .reward(Reward::Coupon(Coupon { code: "X".into(), percent_off: 1, amount_off: 2, valid_until: 3 }), "cp")
+            .set_tier("gold", "t")
+            .reward(Reward::Badge { name: "b".into() }, "b")
+            .reward(Reward::Perk { name: "lounge".into() }, "k")
+            .progress("free coffee", 4, 6, crate::Unit::Purchases);
+        let o = Outcome { state: Some(vec![0, 1, 255]), ..o };
+        assert_eq!(decode_outcome(&encode_outcome(&o)).unwrap(), o);
+        assert_eq!(decode_outcome(&encode_outcome(&Outcome::new())).unwrap(), Outcome::new());
+    }
+
+    #[test]
+    fn damaged_bytes_are_errors_not_panics() {
+        let (p, c) = sample();
+        let good = encode_purchase_input(42, None, &p, &c);
+        for cut in 0..good.len() {
+            assert!(decode_purchase_input(&good[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut long = good.clone();
+        long.push(0);
+        assert_eq!(decode_purchase_input(&long).unwrap_err().what, "trailing bytes");
+        let mut old = good;
+        old[0] = 0;
+        assert!(decode_purchase_input(&old).unwrap_err().what.contains("version"));
+        // Huge counts, bad flags, bad kinds, bad UTF-8.
+        assert_eq!(decode_outcome(&[0xff, 0xff, 0xff, 0xff, 0x0f]).unwrap_err().what, "length beyond the end");
+        assert_eq!(decode_outcome(&[0, 2, 0]).unwrap_err().what, "option flag is neither 0 nor 1");
+        assert_eq!(decode_outcome(&[1, 11]).unwrap_err(), WireError { at: 1, what: "unknown reward kind" });
+        assert_eq!(decode_outcome(&[1, 8, 1, 0xc3, 0]).unwrap_err().what, "string is not UTF-8");
+        assert!(decode_outcome(&[0xff; 11]).is_err());
+    }
+}
