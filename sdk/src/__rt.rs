@@ -96,19 +96,54 @@ mod guest {
     pub fn on_purchase<P: Policy>(input: Vec<u8>, state: Vec<u8>) -> Result<Vec<u8>, String> {
         call(|| {
             let (id, config) = configured::<P>()?;
-            let (head, p, c) = wire::decode_purchase_input(&input).map_err(|e| format!("input: {e}"))?;
-            let ctx = Context { now: head.now, policy_id: id.to_string(), variant: head.variant, state };
-            P::on_purchase(config, &p, &c, &ctx).map(|o| wire::encode_outcome(&o)).map_err(|e| e.to_string())
+            // SAFETY: the host encodes inputs with `wire::encode_purchase_input`.
+            let decoded = unsafe { wire::decode_purchase_input_in_place(&input) }.map_err(|e| format!("input: {e}"))?;
+            let (head, p, c) = &*decoded;
+            let ctx = context(id, head, state);
+            answer(P::on_purchase(config, p, c, &ctx), ctx)
         })
     }
 
     pub fn on_event<P: Policy>(input: Vec<u8>, state: Vec<u8>) -> Result<Vec<u8>, String> {
         call(|| {
             let (id, config) = configured::<P>()?;
-            let (head, e, c) = wire::decode_event_input(&input).map_err(|e| format!("input: {e}"))?;
-            let ctx = Context { now: head.now, policy_id: id.to_string(), variant: head.variant, state };
-            P::on_event(config, &e, &c, &ctx).map(|o| wire::encode_outcome(&o)).map_err(|e| e.to_string())
+            // SAFETY: the host encodes inputs with `wire::encode_event_input`.
+            let decoded = unsafe { wire::decode_event_input_in_place(&input) }.map_err(|e| format!("input: {e}"))?;
+            let (head, e, c) = &*decoded;
+            let ctx = context(id, head, state);
+            answer(P::on_event(config, e, c, &ctx), ctx)
         })
+    }
+
+    /// The policy's context; its strings point at the configured id and into the input
+    /// (never dropped, see `answer`), the state is the buffer the host passed.
+    fn context(id: &'static str, head: &wire::Head, state: Vec<u8>) -> std::mem::ManuallyDrop<Context> {
+        // SAFETY: `borrowed` strings are never dropped or written (the context is only
+        // lent to the policy as `&Context` and then taken apart in `answer`).
+        let borrowed = |s: &str| unsafe { String::from_raw_parts(s.as_ptr() as *mut u8, s.len(), s.len()) };
+        std::mem::ManuallyDrop::new(Context {
+            now: head.now,
+            policy_id: borrowed(id),
+            variant: head.variant.as_deref().map(borrowed),
+            state,
+        })
+    }
+
+    /// Encodes the outcome. Nothing the call allocated is dropped one by one: the arena
+    /// rewinds at the next call, so only the host's state buffer is freed here.
+    fn answer(outcome: crate::Result<crate::Outcome>, ctx: std::mem::ManuallyDrop<Context>) -> Result<Vec<u8>, String> {
+        let ctx = std::mem::ManuallyDrop::into_inner(ctx);
+        std::mem::forget(ctx.policy_id);
+        std::mem::forget(ctx.variant);
+        drop(ctx.state);
+        match outcome {
+            Ok(o) => {
+                let bytes = wire::encode_outcome(&o);
+                std::mem::forget(o);
+                Ok(bytes)
+            }
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 

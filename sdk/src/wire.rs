@@ -49,6 +49,7 @@ impl Writer {
         Writer { buf: Vec::with_capacity(n) }
     }
 
+    #[inline]
     pub fn u64(&mut self, mut v: u64) {
         while v >= 0x80 {
             self.buf.push(v as u8 | 0x80);
@@ -57,23 +58,28 @@ impl Writer {
         self.buf.push(v as u8);
     }
 
+    #[inline]
     pub fn i64(&mut self, v: i64) {
         self.u64(((v << 1) ^ (v >> 63)) as u64)
     }
 
+    #[inline]
     pub fn byte(&mut self, b: u8) {
         self.buf.push(b);
     }
 
+    #[inline]
     pub fn bytes(&mut self, b: &[u8]) {
         self.u64(b.len() as u64);
         self.buf.extend_from_slice(b);
     }
 
+    #[inline]
     pub fn str(&mut self, s: &str) {
         self.bytes(s.as_bytes())
     }
 
+    #[inline]
     pub fn opt_str(&mut self, s: Option<&str>) {
         match s {
             None => self.byte(0),
@@ -84,6 +90,7 @@ impl Writer {
         }
     }
 
+    #[inline]
     pub fn opt_i64(&mut self, v: Option<i64>) {
         match v {
             None => self.byte(0),
@@ -94,6 +101,7 @@ impl Writer {
         }
     }
 
+    #[inline]
     pub fn strs(&mut self, list: &[String]) {
         self.u64(list.len() as u64);
         for s in list {
@@ -101,6 +109,7 @@ impl Writer {
         }
     }
 
+    #[inline]
     pub fn pairs(&mut self, list: &[(String, String)]) {
         self.u64(list.len() as u64);
         for (k, v) in list {
@@ -246,17 +255,20 @@ pub fn encode_outcome(o: &Outcome) -> Vec<u8> {
 pub struct Reader<'a> {
     buf: &'a [u8],
     at: usize,
+    /// Strings point into `buf` instead of being copied (see [`InPlace`]).
+    in_place: bool,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, at: 0 }
+        Reader { buf, at: 0, in_place: false }
     }
 
     fn fail<T>(&self, what: &'static str) -> Result<T> {
         Err(WireError { at: self.at, what })
     }
 
+    #[inline]
     pub fn byte(&mut self) -> Result<u8> {
         match self.buf.get(self.at) {
             Some(&b) => {
@@ -267,6 +279,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub fn u64(&mut self) -> Result<u64> {
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
@@ -279,17 +292,20 @@ impl<'a> Reader<'a> {
         self.fail("varint longer than 10 bytes")
     }
 
+    #[inline]
     pub fn u32(&mut self) -> Result<u32> {
         let v = self.u64()?;
         u32::try_from(v).or_else(|_| self.fail("number over u32"))
     }
 
+    #[inline]
     pub fn i64(&mut self) -> Result<i64> {
         let v = self.u64()?;
         Ok((v >> 1) as i64 ^ -((v & 1) as i64))
     }
 
     /// A length or count, at most what is left (every element takes a byte at least).
+    #[inline]
     fn len(&mut self) -> Result<usize> {
         let n = self.u64()?;
         if n > (self.buf.len() - self.at) as u64 {
@@ -298,6 +314,7 @@ impl<'a> Reader<'a> {
         Ok(n as usize)
     }
 
+    #[inline]
     pub fn bytes(&mut self) -> Result<&'a [u8]> {
         let n = self.len()?;
         let b = &self.buf[self.at..self.at + n];
@@ -305,16 +322,31 @@ impl<'a> Reader<'a> {
         Ok(b)
     }
 
+    #[inline]
     pub fn str(&mut self) -> Result<&'a str> {
         let start = self.at;
         let b = self.bytes()?;
+        if self.in_place {
+            // SAFETY: in-place decoding is only for buffers `encode_*` wrote from `str`s
+            // (the callers' contract); the host checks what a guest writes.
+            return Ok(unsafe { std::str::from_utf8_unchecked(b) });
+        }
         std::str::from_utf8(b).map_err(|_| WireError { at: start, what: "string is not UTF-8" })
     }
 
+    #[inline]
     pub fn string(&mut self) -> Result<String> {
-        self.str().map(str::to_string)
+        let s = self.str()?;
+        if self.in_place && !s.is_empty() {
+            // SAFETY: only reached through `InPlace`, which never drops the value the
+            // string ends up in, never hands out `&mut` to it, and cannot outlive `buf`;
+            // so this string is never freed, grown or written, and only read while `buf` lives.
+            return Ok(unsafe { String::from_raw_parts(s.as_ptr() as *mut u8, s.len(), s.len()) });
+        }
+        Ok(s.to_string())
     }
 
+    #[inline]
     fn flag(&mut self) -> Result<bool> {
         match self.byte()? {
             0 => Ok(false),
@@ -326,6 +358,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub fn opt_string(&mut self) -> Result<Option<String>> {
         if self.flag()? {
             self.string().map(Some)
@@ -334,6 +367,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline]
     pub fn opt_i64(&mut self) -> Result<Option<i64>> {
         if self.flag()? {
             self.i64().map(Some)
@@ -347,6 +381,7 @@ impl<'a> Reader<'a> {
         (0..n).map(|_| self.string()).collect()
     }
 
+    #[inline]
     pub fn pairs(&mut self) -> Result<Vec<(String, String)>> {
         let n = self.len()?;
         (0..n).map(|_| Ok((self.string()?, self.string()?))).collect()
@@ -383,6 +418,44 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A decoded value whose strings point into the buffer it was read from, so decoding
+/// copies no text: the guest reads the purchase in place. Read-only (it derefs to `&T`
+/// only), tied to the buffer's lifetime, and never dropped: its few allocations (the
+/// vectors) are left to the per-call arena, which rewinds after the call.
+pub struct InPlace<'a, T> {
+    value: std::mem::ManuallyDrop<T>,
+    _buf: std::marker::PhantomData<&'a [u8]>,
+}
+
+impl<T> std::ops::Deref for InPlace<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+fn in_place<'a, T>(value: T) -> InPlace<'a, T> {
+    InPlace { value: std::mem::ManuallyDrop::new(value), _buf: std::marker::PhantomData }
+}
+
+/// [`decode_purchase_input`] without copying or re-checking strings.
+///
+/// # Safety
+/// `buf` must have been written by [`encode_purchase_input`] (its strings are valid UTF-8).
+pub unsafe fn decode_purchase_input_in_place(buf: &[u8]) -> Result<InPlace<'_, (Head, Purchase, Customer)>> {
+    let mut r = Reader { in_place: true, ..Reader::new(buf) };
+    purchase_input(&mut r).map(in_place)
+}
+
+/// [`decode_event_input`] without copying or re-checking strings.
+///
+/// # Safety
+/// `buf` must have been written by [`encode_event_input`] (its strings are valid UTF-8).
+pub unsafe fn decode_event_input_in_place(buf: &[u8]) -> Result<InPlace<'_, (Head, Event, Customer)>> {
+    let mut r = Reader { in_place: true, ..Reader::new(buf) };
+    event_input(&mut r).map(in_place)
+}
+
 /// The host's clock and the customer's variant, which go into the policy's `Context`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Head {
@@ -391,7 +464,10 @@ pub struct Head {
 }
 
 pub fn decode_purchase_input(buf: &[u8]) -> Result<(Head, Purchase, Customer)> {
-    let mut r = Reader::new(buf);
+    purchase_input(&mut Reader::new(buf))
+}
+
+fn purchase_input(r: &mut Reader) -> Result<(Head, Purchase, Customer)> {
     let (now, variant) = r.head()?;
     let mut p = Purchase {
         id: r.string()?,
@@ -417,7 +493,10 @@ pub fn decode_purchase_input(buf: &[u8]) -> Result<(Head, Purchase, Customer)> {
 }
 
 pub fn decode_event_input(buf: &[u8]) -> Result<(Head, Event, Customer)> {
-    let mut r = Reader::new(buf);
+    event_input(&mut Reader::new(buf))
+}
+
+fn event_input(r: &mut Reader) -> Result<(Head, Event, Customer)> {
     let (now, variant) = r.head()?;
     let e = Event { id: r.string()?, customer_id: r.string()?, at: r.i64()?, kind: r.string()?, attributes: r.pairs()? };
     let c = r.customer()?;
@@ -492,6 +571,10 @@ mod tests {
         let bytes = encode_purchase_input(42, Some("b"), &p, &c);
         let (head, p2, c2) = decode_purchase_input(&bytes).unwrap();
         assert_eq!((head.now, head.variant.as_deref(), &p2, &c2), (42, Some("b"), &p, &c));
+        // SAFETY: `encode_purchase_input` wrote it.
+        let borrowed = unsafe { decode_purchase_input_in_place(&bytes) }.unwrap();
+        assert_eq!(&borrowed.1, &p);
+        assert!(bytes.as_ptr_range().contains(&borrowed.1.items[0].sku.as_ptr()), "read in place, not copied");
         let e = Event::new("e-1", "review").with_attribute("stars", "5");
         let (head, e2, c2) = decode_event_input(&encode_event_input(-1, None, &e, &c)).unwrap();
         assert_eq!((head.now, head.variant, e2, c2), (-1, None, e, c));

@@ -1,6 +1,6 @@
 //! The sandbox: one shared wasmtime `Engine`, policy components compiled once (and cached
 //! on disk), calls on warm pooled instances or on a fresh instance each ([`Isolation`]),
-//! always under a fuel budget and a memory cap.
+//! always under a time limit and a memory cap.
 //!
 //! Everything wasmtime-specific lives under this module; the rest of the host sees
 //! [`Runtime`], [`PolicyModule`] and [`Failure`].
@@ -23,8 +23,8 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 /// (Shopify Functions: 11M instructions, 10 MB memory, 256 KB modules, 128 KB input).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Wasm fuel per call (roughly instructions). Out of fuel = timeout.
-    pub fuel: u64,
+    /// Wall-clock time a call may run, milliseconds. Past it = timeout.
+    pub time_ms: u64,
     /// Linear memory per instance, bytes.
     pub memory: usize,
     /// Component size accepted at load, bytes.
@@ -59,7 +59,7 @@ pub enum Isolation {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            fuel: 10_000_000,
+            time_ms: 20,
             memory: 16 << 20,
             module_size: 2 << 20,
             input_size: 128 << 10,
@@ -72,39 +72,47 @@ impl Default for Limits {
     }
 }
 
-/// The engine and its settings, shared by every module it loads.
+/// The engines and their settings, shared by every module they load.
 #[derive(Clone)]
 pub struct Runtime {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    engine: Engine,
-    linker: wasmtime::component::Linker<call::GuestState>,
     limits: Limits,
-    cache: Option<cache::Cache>,
     cache_dir: Option<PathBuf>,
-    /// Compiled components by content hash, so reloading an unchanged module is free.
-    compiled: std::sync::Mutex<std::collections::HashMap<String, wasmtime::component::Component>>,
+    /// Warm instances: guard pages, no explicit bounds checks.
+    pooled: Sandbox,
+    /// A new instance per call: small reservations that are cheap to set up. Made when a
+    /// policy first asks for it.
+    fresh: std::sync::OnceLock<Result<Sandbox, String>>,
     /// Runtimes with other limits made from this one, reused across reloads.
     derived: std::sync::Mutex<Vec<Runtime>>,
 }
 
-/// Compiled components kept in memory per runtime; beyond this the map starts over.
+/// One engine with its linker, its compiled components and its disk cache.
+pub(crate) struct Sandbox {
+    pub engine: Engine,
+    pub linker: wasmtime::component::Linker<call::GuestState>,
+    pub cache: Option<cache::Cache>,
+    /// Compiled components by content hash, so reloading an unchanged module is free.
+    compiled: std::sync::Mutex<std::collections::HashMap<String, wasmtime::component::Component>>,
+}
+
+/// Compiled components kept in memory per engine; beyond this the map starts over.
 const MAX_COMPILED: usize = 256;
 
-/// Instances that may be alive at once (evaluations in flight × policies).
+/// Instances that may be alive at once per engine (evaluations in flight × policies).
 const POOL_INSTANCES: u32 = 256;
+
+/// How often the engines' clocks tick; a call's time limit is counted in ticks.
+pub(crate) const TICK: std::time::Duration = std::time::Duration::from_millis(1);
 
 impl Runtime {
     /// A runtime caching compiled code in `cache_dir` (`None`: compile in memory only).
     pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self> {
-        let engine = Self::build_engine(&limits)?;
-        let linker = bindings::linker(&engine)?;
-        let cache = cache_dir.clone().map(|dir| cache::Cache::new(dir, &engine));
-        Ok(Runtime {
-            inner: Arc::new(Inner { engine, linker, limits, cache, cache_dir, compiled: Default::default(), derived: Default::default() }),
-        })
+        let pooled = Sandbox::new(Self::pooled_config(&limits)?, cache_dir.clone())?;
+        Ok(Runtime { inner: Arc::new(Inner { limits, cache_dir, pooled, fresh: std::sync::OnceLock::new(), derived: Default::default() }) })
     }
 
     /// A runtime like this one with other limits (a manifest's `[limits]`); the same one
@@ -122,22 +130,23 @@ impl Runtime {
         Ok(r)
     }
 
-    pub(crate) fn compiled(&self, hash: &str) -> Option<wasmtime::component::Component> {
-        self.inner.compiled.lock().unwrap_or_else(|p| p.into_inner()).get(hash).cloned()
-    }
-
-    pub(crate) fn remember_compiled(&self, hash: &str, component: &wasmtime::component::Component) {
-        let mut map = self.inner.compiled.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= MAX_COMPILED {
-            map.clear();
+    pub(crate) fn sandbox(&self, isolation: Isolation) -> Result<&Sandbox, String> {
+        match isolation {
+            Isolation::Pooled => Ok(&self.inner.pooled),
+            Isolation::Fresh => self
+                .inner
+                .fresh
+                .get_or_init(|| {
+                    Self::fresh_config(&self.inner.limits)
+                        .and_then(|cfg| Sandbox::new(cfg, self.inner.cache_dir.clone()))
+                        .map_err(|e| format!("cannot set up the fresh-instance engine: {e:#}"))
+                })
+                .as_ref()
+                .map_err(Clone::clone),
         }
-        map.insert(hash.to_string(), component.clone());
     }
 
-    /// Pooled allocation with the settings that made a fresh instance cheapest on our
-    /// machines: memory kept resident between instances (a fresh instance's cost is
-    /// first-touch page faults), no guard region, explicit bounds checks.
-    fn build_engine(limits: &Limits) -> Result<Engine> {
+    fn pool(limits: &Limits) -> PoolingAllocationConfig {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(POOL_INSTANCES)
             .total_core_instances(POOL_INSTANCES * 4)
@@ -146,23 +155,76 @@ impl Runtime {
             .max_memory_size(limits.memory)
             .table_keep_resident(64 << 10)
             .linear_memory_keep_resident(1 << 20);
+        pool
+    }
+
+    fn base_config(limits: &Limits) -> Config {
         let mut cfg = Config::new();
-        cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
-            .memory_reservation(limits.memory as u64)
-            .memory_guard_size(0)
-            .memory_reservation_for_growth(0)
-            .signals_based_traps(false)
-            .consume_fuel(true);
-        Ok(Engine::new(&cfg)?)
+        cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(Self::pool(limits))).epoch_interruption(true);
+        // `PERK_PROFILER=perfmap` writes /tmp/perf-<pid>.map, so `perf report` names the
+        // guests' functions (see PERFORMANCE.md).
+        if std::env::var("PERK_PROFILER").is_ok_and(|v| v == "perfmap") {
+            cfg.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
+        cfg
+    }
+
+    /// Warm instances: wasmtime's default memory layout (a 4 GiB reservation with guard
+    /// pages), so compiled code needs no bounds check per memory access.
+    fn pooled_config(limits: &Limits) -> Result<Config> {
+        Ok(Self::base_config(limits))
+    }
+
+    /// Fresh instances: a reservation the size of the memory limit, no guard region and
+    /// explicit bounds checks, which made a new instance cheapest on our machines (its
+    /// cost is first-touch page faults, hence memory kept resident between instances).
+    fn fresh_config(limits: &Limits) -> Result<Config> {
+        let mut cfg = Self::base_config(limits);
+        cfg.memory_reservation(limits.memory as u64).memory_guard_size(0).memory_reservation_for_growth(0).signals_based_traps(false);
+        Ok(cfg)
     }
 
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
     }
+}
 
-    pub(crate) fn engine(&self) -> &Engine {
-        &self.inner.engine
+impl Sandbox {
+    fn new(cfg: Config, cache_dir: Option<PathBuf>) -> Result<Self> {
+        let engine = Engine::new(&cfg)?;
+        start_clock(&engine);
+        let linker = bindings::linker(&engine)?;
+        let cache = cache_dir.map(|dir| cache::Cache::new(dir, &engine));
+        Ok(Sandbox { engine, linker, cache, compiled: Default::default() })
     }
+
+    pub(crate) fn compiled(&self, hash: &str) -> Option<wasmtime::component::Component> {
+        self.compiled.lock().unwrap_or_else(|p| p.into_inner()).get(hash).cloned()
+    }
+
+    pub(crate) fn remember_compiled(&self, hash: &str, component: &wasmtime::component::Component) {
+        let mut map = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_COMPILED {
+            map.clear();
+        }
+        map.insert(hash.to_string(), component.clone());
+    }
+}
+
+/// Ticks the engine's epoch every [`TICK`] while the engine lives: a call past its time
+/// limit traps at its next loop or function entry (cheaper than metering fuel per block).
+fn start_clock(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("perk-epoch".into())
+        .spawn(move || loop {
+            std::thread::sleep(TICK);
+            match weak.upgrade() {
+                Some(engine) => engine.increment_epoch(),
+                None => return,
+            }
+        })
+        .expect("can start the sandbox clock thread");
 }
 
 /// `sha256:<hex>` of a module's bytes: its version everywhere (ledger, reports, cache).

@@ -55,7 +55,11 @@ pub struct PolicyModule {
     hash: String,
     size: usize,
     describe: Describe,
+    /// Ready to instantiate on the pooled engine.
     pre: PolicyPre<GuestState>,
+    /// The module's bytes, for the fresh-instance engine, which compiles it on first use.
+    bytes: Arc<[u8]>,
+    fresh: Arc<std::sync::OnceLock<Result<PolicyPre<GuestState>, String>>>,
 }
 
 /// Idle warm instances kept per policy; more in flight at once are dropped after use.
@@ -82,26 +86,19 @@ impl Runtime {
             return Err(LoadError::TooLarge { size: bytes.len(), limit });
         }
         let hash = content_hash(bytes);
-        let engine = self.engine();
-        let component = match self.compiled(&hash).or_else(|| self.inner.cache.as_ref().and_then(|c| c.get(engine, &hash))) {
-            Some(c) => c,
-            None => {
-                let component_bytes = as_component(bytes)?;
-                let c = Component::new(engine, &component_bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
-                if let Some(cache) = &self.inner.cache {
-                    cache.put(&hash, &c);
-                }
-                c
-            }
-        };
-        let forbidden: Vec<String> =
-            component.component_type().imports(engine).map(|(name, _)| name.to_string()).filter(|name| !allowed_import(name)).collect();
+        let sandbox = self.sandbox(Isolation::Pooled).map_err(LoadError::Compile)?;
+        let component = sandbox.component(&hash, bytes)?;
+        let forbidden: Vec<String> = component
+            .component_type()
+            .imports(&sandbox.engine)
+            .map(|(name, _)| name.to_string())
+            .filter(|name| !allowed_import(name))
+            .collect();
         if !forbidden.is_empty() {
             return Err(LoadError::ForbiddenImports(forbidden));
         }
-        self.remember_compiled(&hash, &component);
-        let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| LoadError::Exports(format!("{e:#}")))?;
-        let pre = PolicyPre::new(pre).map_err(|e| LoadError::Exports(format!("{e:#}")))?;
+        sandbox.remember_compiled(&hash, &component);
+        let pre = sandbox.pre(&component)?;
         let mut module = PolicyModule {
             runtime: self.clone(),
             hash,
@@ -114,10 +111,32 @@ impl Runtime {
                 config_schema: None,
             },
             pre,
+            bytes: Arc::from(bytes),
+            fresh: Arc::default(),
         };
         let (json, _) = module.fresh(|p, s| p.call_describe(s)).map_err(|f| LoadError::Describe(f.to_string()))?;
         module.describe = serde_json::from_str(&json).map_err(|e| LoadError::Describe(format!("answered `{json}`: {e}")))?;
         Ok(module)
+    }
+}
+
+impl super::Sandbox {
+    /// The compiled component: from memory, from the disk cache, or compiled now (and cached).
+    fn component(&self, hash: &str, bytes: &[u8]) -> Result<Component, LoadError> {
+        if let Some(c) = self.compiled(hash).or_else(|| self.cache.as_ref().and_then(|c| c.get(&self.engine, hash))) {
+            return Ok(c);
+        }
+        let component_bytes = as_component(bytes)?;
+        let c = Component::new(&self.engine, &component_bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
+        if let Some(cache) = &self.cache {
+            cache.put(hash, &c);
+        }
+        Ok(c)
+    }
+
+    fn pre(&self, component: &Component) -> Result<PolicyPre<GuestState>, LoadError> {
+        let pre = self.linker.instantiate_pre(component).map_err(|e| LoadError::Exports(format!("{e:#}")))?;
+        PolicyPre::new(pre).map_err(|e| LoadError::Exports(format!("{e:#}")))
     }
 }
 
@@ -184,11 +203,26 @@ impl PolicyModule {
         &self,
         f: impl FnOnce(&super::bindings::Policy, &mut wasmtime::Store<GuestState>) -> wasmtime::Result<R>,
     ) -> Result<(R, Vec<LogLine>), Failure> {
-        self.new_instance()?.call(self.runtime.limits(), f)
+        self.new_instance(Isolation::Pooled)?.call(self.runtime.limits(), f)
     }
 
-    fn new_instance(&self) -> Result<Instance, Failure> {
-        Instance::new(self.runtime.engine(), &self.pre, self.runtime.limits())
+    /// A new instance on the engine for `isolation` (compiling for the fresh-instance
+    /// engine the first time it is asked for).
+    fn new_instance(&self, isolation: Isolation) -> Result<Instance, Failure> {
+        let limits = self.runtime.limits();
+        match isolation {
+            Isolation::Pooled => Instance::new(&self.runtime.inner.pooled.engine, &self.pre, limits),
+            Isolation::Fresh => {
+                let pre = self.fresh.get_or_init(|| {
+                    let sandbox = self.runtime.sandbox(Isolation::Fresh)?;
+                    let component = sandbox.component(&self.hash, &self.bytes).map_err(|e| e.to_string())?;
+                    sandbox.remember_compiled(&self.hash, &component);
+                    sandbox.pre(&component).map_err(|e| e.to_string())
+                });
+                let pre = pre.as_ref().map_err(|e| call::failure(FailureKind::Trap, e.clone()))?;
+                Instance::new(&self.runtime.sandbox(Isolation::Fresh).map_err(|e| call::failure(FailureKind::Trap, e))?.engine, pre, limits)
+            }
+        }
     }
 
     /// This module as the policy `policy_id` with `config` (JSON): a fresh instance parses
@@ -200,7 +234,7 @@ impl PolicyModule {
             return Err(call::failure(FailureKind::InputTooLarge, format!("config of {} bytes; the limit is {limit}", config.len())));
         }
         let bound = BoundPolicy { module: self.clone(), policy_id: policy_id.into(), config: config.into(), pool: Arc::default() };
-        bound.new_instance()?;
+        bound.new_instance(Isolation::Pooled)?;
         Ok(bound)
     }
 
@@ -230,9 +264,9 @@ impl BoundPolicy {
         self.module.runtime.limits()
     }
 
-    /// A fresh instance, configured.
-    fn new_instance(&self) -> Result<Instance, Failure> {
-        let mut inst = self.module.new_instance()?;
+    /// A new instance, configured.
+    fn new_instance(&self, isolation: Isolation) -> Result<Instance, Failure> {
+        let mut inst = self.module.new_instance(isolation)?;
         let (r, logs) = inst.call(self.limits(), |p, s| p.call_configure(s, &self.policy_id, &self.config))?;
         r.map_err(|message| Failure { kind: FailureKind::PolicyError, message, logs })?;
         Ok(inst)
@@ -247,7 +281,7 @@ impl BoundPolicy {
         };
         let mut instance = match warm {
             Some(i) => i,
-            None => self.new_instance()?,
+            None => self.new_instance(isolation)?,
         };
         let result = f(&mut instance);
         let healthy = match &result {
@@ -309,10 +343,10 @@ impl BoundPolicy {
     /// calls (a counter in a `static`, a cache in a thread-local) fails it.
     pub fn check_purity(&self) -> Result<(), String> {
         let cases = Case::probes();
-        let mut used = self.new_instance().map_err(|f| f.to_string())?;
+        let mut used = self.new_instance(Isolation::Pooled).map_err(|f| f.to_string())?;
         for round in 1..=2 {
             for (i, case) in cases.iter().enumerate() {
-                let fresh = self.run_case(&mut self.new_instance().map_err(|f| f.to_string())?, case);
+                let fresh = self.run_case(&mut self.new_instance(Isolation::Pooled).map_err(|f| f.to_string())?, case);
                 let reused = self.run_case(&mut used, case);
                 if fresh != reused {
                     return Err(format!(
@@ -325,7 +359,7 @@ impl BoundPolicy {
                     ));
                 }
                 if reused.as_ref().is_err_and(|(k, _)| !matches!(k, FailureKind::PolicyError | FailureKind::InvalidOutput)) {
-                    used = self.new_instance().map_err(|f| f.to_string())?;
+                    used = self.new_instance(Isolation::Pooled).map_err(|f| f.to_string())?;
                 }
             }
         }
