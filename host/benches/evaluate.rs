@@ -3,7 +3,8 @@
 //!
 //! `cargo bench -p perk-host --bench evaluate`
 //!
-//! Per policy (points with tier multipliers, punch card, tiers):
+//! Per policy (points with tier multipliers, a punch card counting coffee purchases in
+//! its state, cashback by category):
 //! - `native`: the policy function with its config parsed once (the floor);
 //! - `native+config`: the same, parsing the JSON config per call as the guest does;
 //! - `fresh`: `PolicyModule::on_purchase`: a new Store and instance, lowering the inputs,
@@ -12,11 +13,11 @@
 //!
 //! And a whole purchase through `evaluate::purchase` for the 3-policy coffee-shop set.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use perk_host::manifest;
 use perk_host::{evaluate, BuildOptions, Campaign, Isolation, Limits, Runtime, Situation};
 use perk_sdk::testing::config_json;
-use perk_sdk::{Context, Customer, LineItem, Policy, Purchase};
+use perk_sdk::{Context, Customer, LineItem, Outcome, Policy, Purchase};
 use std::collections::BTreeMap;
 
 fn purchase() -> Purchase {
@@ -25,8 +26,12 @@ fn purchase() -> Purchase {
         customer_id: "anna".into(),
         at: 1_772_454_600_000,
         currency: "RUB".into(),
-        total: 61_000,
-        items: vec![LineItem::new("latte", "coffee", 1, 25_000), LineItem::new("croissant", "pastry", 2, 18_000)],
+        total: 73_000,
+        items: vec![
+            LineItem::new("latte", "coffee", 1, 25_000),
+            LineItem::new("croissant", "pastry", 2, 18_000),
+            LineItem::new("novel", "books", 1, 12_000),
+        ],
         channel: "store".into(),
         ..Default::default()
     }
@@ -40,19 +45,22 @@ fn customer() -> Customer {
 }
 
 const POINTS: &str = "unit = 100\npoints_per_unit = 1\ntier_multipliers_pct = { silver = 125, gold = 150 }";
-const PUNCH: &str = "every = 6\nbonus_points = 250\ngoal = \"free coffee\"";
+const PUNCH: &str = "every = 5\nbonus_points = 50\ngoal = \"free coffee\"\ncategory = \"coffee\"";
+const CASHBACK: &str = "percent = 1\nby_category = { coffee = 5, books = 3 }";
+/// The punch card's state: 4 stamps, so this purchase completes the card.
+const STAMPS: &[u8] = br#"{"count":4}"#;
 const TIERS: &str = "levels = [{ name = \"silver\", min_spend = 300000 }, { name = \"gold\", min_spend = 1000000 }]";
 
-fn one<P: Policy>(c: &mut Criterion, rt: &Runtime, name: &str, config_toml: &str) {
+fn one<P: Policy>(c: &mut Criterion, rt: &Runtime, name: &str, config_toml: &str, state: &[u8]) {
     let config = config_json(config_toml).unwrap();
     let parsed = perk_sdk::parse_config::<P>(&config).unwrap();
     let module = rt.load(perk_host::stdlib::get(name).unwrap()).unwrap().bind(name, &config).unwrap();
     let (p, cu) = (purchase(), customer());
-    let ctx = Context { now: 0, policy_id: name.into(), variant: None, state: Vec::new() };
+    let ctx = Context { now: 0, policy_id: name.into(), variant: None, state: state.to_vec() };
     // Same answer both ways, or the comparison means nothing.
     let native = P::on_purchase(&parsed, &p, &cu, &ctx).unwrap();
     for isolation in [Isolation::Fresh, Isolation::Pooled] {
-        assert_eq!(module.on_purchase(&p, &cu, 0, &[], isolation).unwrap().outcome, native);
+        assert_eq!(module.on_purchase(&p, &cu, 0, state, isolation).unwrap().outcome, native);
     }
 
     let mut g = c.benchmark_group(name);
@@ -64,16 +72,16 @@ fn one<P: Policy>(c: &mut Criterion, rt: &Runtime, name: &str, config_toml: &str
         })
     });
     for (label, isolation) in [("fresh", Isolation::Fresh), ("pooled", Isolation::Pooled)] {
-        g.bench_function(label, |b| b.iter(|| module.on_purchase(black_box(&p), black_box(&cu), 0, &[], isolation).unwrap()));
+        g.bench_function(label, |b| b.iter(|| module.on_purchase(black_box(&p), black_box(&cu), 0, state, isolation).unwrap()));
     }
     g.finish();
 }
 
 fn policies(c: &mut Criterion) {
     let rt = Runtime::new(Limits::default(), None).unwrap();
-    one::<perk_policy_points::Points>(c, &rt, "points", POINTS);
-    one::<perk_policy_punch_card::PunchCard>(c, &rt, "punch-card", PUNCH);
-    one::<perk_policy_tiers::Tiers>(c, &rt, "tiers", TIERS);
+    one::<perk_policy_points::Points>(c, &rt, "points", POINTS, &[]);
+    one::<perk_policy_punch_card::PunchCard>(c, &rt, "punch-card", PUNCH, STAMPS);
+    one::<perk_policy_cashback::Cashback>(c, &rt, "cashback", CASHBACK, &[]);
 }
 
 fn campaign(c: &mut Criterion) {
@@ -82,46 +90,56 @@ fn campaign(c: &mut Criterion) {
         "[campaign]\nname = \"bench\"\ncurrency = \"RUB\"\n\
          [[policy]]\nid = \"points\"\nmodule = \"points\"\n[policy.config]\n{POINTS}\n\
          [[policy]]\nid = \"punch\"\nmodule = \"punch-card\"\n[policy.config]\n{PUNCH}\n\
-         [[policy]]\nid = \"tiers\"\nmodule = \"tiers\"\n[policy.config]\n{TIERS}\n"
+         [[policy]]\nid = \"cashback\"\nmodule = \"cashback\"\n[policy.config]\n{CASHBACK}\n"
     );
     let load = |isolation: &str| {
         let src = src.replace("currency = \"RUB\"", &format!("currency = \"RUB\"\nisolation = \"{isolation}\""));
         Campaign::from_manifest(manifest::parse(&src, "perk.toml".as_ref()).unwrap(), &rt, &BuildOptions::default()).unwrap()
     };
     let (fresh, pooled) = (load("fresh"), load("pooled"));
-    let (p, cu, states) = (purchase(), customer(), BTreeMap::new());
+    let (p, cu) = (purchase(), customer());
+    let states = BTreeMap::from([("punch".to_string(), STAMPS.to_vec())]);
     let sit = Situation::new(0, &cu, &states);
 
+    type Pt = perk_policy_points::Points;
+    type Pc = perk_policy_punch_card::PunchCard;
+    type Cb = perk_policy_cashback::Cashback;
     let cfg = |t: &str| config_json(t).unwrap();
-    let (c1, c2, c3) = (cfg(POINTS), cfg(PUNCH), cfg(TIERS));
-    let ctx = Context::default();
+    let (c1, c2, c3) = (cfg(POINTS), cfg(PUNCH), cfg(CASHBACK));
+    let ctx = |state: &[u8]| Context { state: state.to_vec(), ..Context::default() };
+    let (ctx1, ctx2) = (ctx(&[]), ctx(STAMPS));
     let (p1, p2, p3) = (
-        perk_sdk::parse_config::<perk_policy_points::Points>(&c1).unwrap(),
-        perk_sdk::parse_config::<perk_policy_punch_card::PunchCard>(&c2).unwrap(),
-        perk_sdk::parse_config::<perk_policy_tiers::Tiers>(&c3).unwrap(),
+        perk_sdk::parse_config::<Pt>(&c1).unwrap(),
+        perk_sdk::parse_config::<Pc>(&c2).unwrap(),
+        perk_sdk::parse_config::<Cb>(&c3).unwrap(),
     );
+    let e = evaluate::purchase(&pooled, &p, sit);
+    assert!(e.failures.is_empty(), "{:?}", e.failures);
+    let native_total = |o: [Outcome; 3]| o.iter().map(Outcome::points_total).sum::<i64>();
+    let native = [
+        Pt::on_purchase(&p1, &p, &cu, &ctx1).unwrap(),
+        Pc::on_purchase(&p2, &p, &cu, &ctx2).unwrap(),
+        Cb::on_purchase(&p3, &p, &cu, &ctx1).unwrap(),
+    ];
+    assert_eq!(e.combined.totals.points, native_total(native), "same points as native");
+
     let mut g = c.benchmark_group("purchase, 3 policies");
     g.bench_function("native", |b| {
         b.iter(|| {
             (
-                perk_policy_points::Points::on_purchase(&p1, black_box(&p), &cu, &ctx),
-                perk_policy_punch_card::PunchCard::on_purchase(&p2, black_box(&p), &cu, &ctx),
-                perk_policy_tiers::Tiers::on_purchase(&p3, black_box(&p), &cu, &ctx),
+                Pt::on_purchase(&p1, black_box(&p), &cu, &ctx1),
+                Pc::on_purchase(&p2, black_box(&p), &cu, &ctx2),
+                Cb::on_purchase(&p3, black_box(&p), &cu, &ctx1),
             )
         })
     });
     g.bench_function("native+config", |b| {
         b.iter(|| {
-            let a =
-                perk_policy_points::Points::on_purchase(&perk_sdk::parse_config::<perk_policy_points::Points>(&c1).unwrap(), &p, &cu, &ctx);
-            let b2 = perk_policy_punch_card::PunchCard::on_purchase(
-                &perk_sdk::parse_config::<perk_policy_punch_card::PunchCard>(&c2).unwrap(),
-                &p,
-                &cu,
-                &ctx,
-            );
-            let t = perk_policy_tiers::Tiers::on_purchase(&perk_sdk::parse_config::<perk_policy_tiers::Tiers>(&c3).unwrap(), &p, &cu, &ctx);
-            (a, b2, t)
+            (
+                Pt::on_purchase(&perk_sdk::parse_config::<Pt>(&c1).unwrap(), &p, &cu, &ctx1),
+                Pc::on_purchase(&perk_sdk::parse_config::<Pc>(&c2).unwrap(), &p, &cu, &ctx2),
+                Cb::on_purchase(&perk_sdk::parse_config::<Cb>(&c3).unwrap(), &p, &cu, &ctx1),
+            )
         })
     });
     g.bench_function("fresh, evaluate + combine", |b| b.iter(|| evaluate::purchase(&fresh, black_box(&p), sit)));
@@ -132,13 +150,21 @@ fn campaign(c: &mut Criterion) {
 fn loading(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("perk-bench-cache-{}", std::process::id()));
     let bytes = perk_host::stdlib::get("points").unwrap();
-    let cached = Runtime::new(Limits::default(), Some(dir.clone())).unwrap();
-    cached.load(bytes).unwrap();
-    let uncached = Runtime::new(Limits::default(), None).unwrap();
+    Runtime::new(Limits::default(), Some(dir.clone())).unwrap().load(bytes).unwrap();
+    // A new runtime per load: a runtime keeps what it compiled in memory, and a restart
+    // (what the disk cache is for) starts with nothing.
     let mut g = c.benchmark_group("load points module");
     g.sample_size(10);
-    g.bench_function("compile", |b| b.iter(|| uncached.load(black_box(bytes)).unwrap()));
-    g.bench_function("from disk cache", |b| b.iter(|| cached.load(black_box(bytes)).unwrap()));
+    g.bench_function("compile", |b| {
+        b.iter_batched(|| Runtime::new(Limits::default(), None).unwrap(), |rt| rt.load(black_box(bytes)).unwrap(), BatchSize::PerIteration)
+    });
+    g.bench_function("from disk cache", |b| {
+        b.iter_batched(
+            || Runtime::new(Limits::default(), Some(dir.clone())).unwrap(),
+            |rt| rt.load(black_box(bytes)).unwrap(),
+            BatchSize::PerIteration,
+        )
+    });
     g.finish();
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -153,7 +179,7 @@ fn rss_kib() -> u64 {
 fn many(c: &mut Criterion) {
     let before = rss_kib();
     let rt = Runtime::new(Limits::default(), None).unwrap();
-    let configs = [("points", POINTS), ("punch-card", PUNCH), ("tiers", TIERS)];
+    let configs = [("points", POINTS), ("punch-card", PUNCH), ("cashback", CASHBACK), ("tiers", TIERS)];
     let mut src = String::from("[campaign]\nname = \"25\"\ncurrency = \"RUB\"\n");
     for i in 0..25 {
         let (module, config) = configs[i % configs.len()];

@@ -243,7 +243,7 @@ struct RawCampaign {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLimits {
-    time_ms: Option<Spanned<u64>>,
+    fuel: Option<Spanned<u64>>,
     memory_mib: Option<Spanned<u64>>,
     module_kib: Option<Spanned<u64>>,
     input_kib: Option<Spanned<u64>>,
@@ -487,12 +487,8 @@ impl Checker<'_> {
             }
             Some(v.into_inner())
         };
-        if let Some(t) = l.time_ms {
-            if !(1..=10_000).contains(t.get_ref()) {
-                self.problem(t.span(), "limits.time_ms", "must be between 1 and 10000");
-            } else {
-                limits.time_ms = t.into_inner();
-            }
+        if let Some(f) = positive(self, l.fuel, "fuel") {
+            limits.fuel = f;
         }
         if let Some(m) = l.memory_mib {
             if !(1..=1024).contains(m.get_ref()) {
@@ -705,7 +701,7 @@ mod tests {
                 "[[group]]\nname = \"discounts\"\n[[policy]]\nid = \"p\"\nmodule = \"points\"\ngroup = \"discount\"\n",
                 "did you mean `discounts`?",
             ),
-            ("[limits]\ntime_ms = 0\n", "limits.time_ms: must be between 1 and 10000"),
+            ("[limits]\nfuel = 0\n", "limits.fuel: must be at least 1"),
             ("[[policy]]\nid = \"p\"\nmodule = \"points\"\nisolation = \"shared\"\n", "policy[0].isolation: unknown isolation `shared`"),
         ];
         for (body, want) in cases {

@@ -147,7 +147,16 @@ mod guest {
     }
 }
 
+/// With `no-component-exports`, a policy crate is plain Rust on every target.
+#[cfg(feature = "no-component-exports")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __export_policy {
+    ($ty:ty, $description:expr) => {};
+}
+
 /// Expands to the component exports for policy type `$ty` (wasm builds only).
+#[cfg(not(feature = "no-component-exports"))]
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __export_policy {

@@ -11,7 +11,7 @@ pub enum Level {
 }
 
 pub fn log(level: Level, message: &str) {
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", not(feature = "no-component-exports")))]
     {
         use crate::__bindings::perk::policy::types::Level as W;
         let l = match level {
@@ -25,6 +25,8 @@ pub fn log(level: Level, message: &str) {
     }
     #[cfg(not(target_arch = "wasm32"))]
     eprintln!("[{level:?}] {message}");
+    #[cfg(all(target_arch = "wasm32", feature = "no-component-exports"))]
+    let _ = (level, message);
 }
 
 pub fn debug(message: &str) {

@@ -107,7 +107,7 @@ impl Progress {
 
 /// A policy's answer, built with chained calls:
 /// `Outcome::new().points(40, "1 point per 1.00").progress("free coffee", 4, 6, Unit::Purchases)`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     pub rewards: Vec<Granted>,
     /// `None` keeps the stored state; `Some` replaces it.

@@ -3,6 +3,7 @@
 //! and tests. Nothing survives the process.
 
 use super::*;
+use rustc_hash::FxHashMap;
 use std::sync::Mutex;
 
 #[derive(Clone, Debug)]
@@ -36,11 +37,12 @@ struct PurchaseRow {
 
 #[derive(Default)]
 struct Inner {
-    customers: HashMap<String, CustomerRow>,
-    requests: HashMap<(&'static str, String), Stored>,
-    purchases: HashMap<String, PurchaseRow>,
+    customers: FxHashMap<String, CustomerRow>,
+    /// Answers by request kind, then id (looked up without allocating a key).
+    requests: [FxHashMap<String, Stored>; 4],
+    purchases: FxHashMap<String, PurchaseRow>,
     /// (policy, day) → used.
-    budget_use: HashMap<(String, i64), Money>,
+    budget_use: FxHashMap<(String, i64), Money>,
     entries: Vec<(String, Entry)>,
     seq: i64,
 }
@@ -119,7 +121,7 @@ fn account(c: &CustomerRow, now: i64) -> Account {
 }
 
 fn seen(inner: &Inner, kind: RequestKind, id: &str, hash: &str) -> Result<Option<Stored>, LedgerError> {
-    same_request(inner.requests.get(&(kind.as_str(), id.to_string())).cloned(), kind, id, hash)
+    same_request(inner.requests[kind as usize].get(id).cloned(), kind, id, hash)
 }
 
 fn used(inner: &Inner, policy: &str, today: i64) -> (Money, Money) {
@@ -193,7 +195,7 @@ fn entry(seq: i64, kind: &str, at: i64, reason: String) -> Entry {
 
 impl Ledger for MemoryLedger {
     fn stored(&self, kind: RequestKind, id: &str) -> Result<Option<Stored>, LedgerError> {
-        Ok(self.lock().requests.get(&(kind.as_str(), id.to_string())).cloned())
+        Ok(self.lock().requests[kind as usize].get(id).cloned())
     }
 
     fn snapshot(&self, customer: &str, now: i64) -> Result<Snapshot, LedgerError> {
@@ -254,14 +256,16 @@ impl Ledger for MemoryLedger {
                 continue;
             }
             let seq = inner.next_seq();
-            let mut en = entry(seq, "reward", r.now, a.reason.clone());
-            en.policy = Some(a.origin.policy.clone());
-            en.version = Some(a.origin.version.clone());
-            en.set_version = Some(r.set_version.to_string());
-            en.purchase = purchase.clone();
-            en.reference = reference.clone();
+            let mut en = entry(seq, "reward", r.now, String::new());
             en.amount = a.value;
+            // A replay keeps no audit trail: its entries carry numbers only.
             if self.keep_entries {
+                en.reason = a.reason.clone();
+                en.policy = Some(a.origin.policy.clone());
+                en.version = Some(a.origin.version.clone());
+                en.set_version = Some(r.set_version.to_string());
+                en.purchase = purchase.clone();
+                en.reference = reference.clone();
                 en.reward = serde_json::to_value(&a.reward).ok();
             }
             match &a.reward {
@@ -361,7 +365,7 @@ impl Ledger for MemoryLedger {
         for (other, en) in others {
             inner.record(self.keep_entries, &other, en);
         }
-        inner.requests.insert((r.kind.as_str(), r.id.to_string()), Stored { hash: r.hash.to_string(), response: response.clone() });
+        inner.requests[r.kind as usize].insert(r.id.to_string(), Stored { hash: r.hash.to_string(), response: response.clone() });
         Ok(Commit::Done(response))
     }
 
@@ -423,7 +427,7 @@ impl Ledger for MemoryLedger {
             pending,
         };
         let response = serde_json::to_string(&answer).expect("serialises");
-        inner.requests.insert(("refund", q.id.to_string()), Stored { hash: q.hash.to_string(), response });
+        inner.requests[RequestKind::Refund as usize].insert(q.id.to_string(), Stored { hash: q.hash.to_string(), response });
         Ok(Ok(answer))
     }
 
@@ -456,7 +460,7 @@ impl Ledger for MemoryLedger {
             balance: have - q.points,
         };
         let response = serde_json::to_string(&answer).expect("serialises");
-        inner.requests.insert(("redemption", q.id.to_string()), Stored { hash: q.hash.to_string(), response });
+        inner.requests[RequestKind::Redemption as usize].insert(q.id.to_string(), Stored { hash: q.hash.to_string(), response });
         Ok(Ok(answer))
     }
 

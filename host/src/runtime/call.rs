@@ -17,7 +17,7 @@ pub struct LogLine {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKind {
-    /// Ran past its time limit: an endless loop, or too much work.
+    /// Ran out of fuel: an endless loop, or too much work.
     Timeout,
     /// Tried to grow memory past the limit.
     MemoryLimit,
@@ -153,7 +153,7 @@ impl Instance {
     pub fn new(engine: &wasmtime::Engine, pre: &PolicyPre<GuestState>, limits: &Limits) -> Result<Self, Failure> {
         let mut store = Store::new(engine, GuestState::new(limits));
         store.limiter(|s| s as &mut dyn ResourceLimiter);
-        store.set_epoch_deadline(deadline(limits));
+        store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
         match pre.instantiate(&mut store) {
             Ok(policy) => Ok(Instance { store, policy, calls: 0 }),
             Err(e) => {
@@ -163,7 +163,7 @@ impl Instance {
         }
     }
 
-    /// Runs `f` with a full time budget, and classifies what went wrong. After an `Err`
+    /// Runs `f` with a full fuel budget, and classifies what went wrong. After an `Err`
     /// the instance must not be used again.
     pub fn call<R>(
         &mut self,
@@ -171,7 +171,7 @@ impl Instance {
         f: impl FnOnce(&Policy, &mut Store<GuestState>) -> wasmtime::Result<R>,
     ) -> Result<(R, Vec<LogLine>), Failure> {
         self.store.data_mut().reset();
-        self.store.set_epoch_deadline(deadline(limits));
+        self.store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
         let result = f(&self.policy, &mut self.store);
         self.calls += 1;
         let logs = self.store.data_mut().take_logs();
@@ -182,15 +182,10 @@ impl Instance {
     }
 }
 
-/// The time limit in clock ticks from now; one more, since the current tick is partly gone.
-fn deadline(limits: &Limits) -> u64 {
-    limits.time_ms.div_ceil(super::TICK.as_millis() as u64) + 1
-}
-
 fn classify(e: wasmtime::Error, state: &GuestState, limits: &Limits, logs: Vec<LogLine>) -> Failure {
     let trap = e.downcast_ref::<Trap>().copied();
-    let (kind, message) = if trap == Some(Trap::Interrupt) {
-        (FailureKind::Timeout, format!("ran past its time limit ({} ms): an endless loop or too much work", limits.time_ms))
+    let (kind, message) = if trap == Some(Trap::OutOfFuel) {
+        (FailureKind::Timeout, format!("ran out of fuel ({} units): an endless loop or too much work", limits.fuel))
     } else if let Some(panic) = &state.panic {
         (FailureKind::Panic, panic.clone())
     } else if let Some(desired) = state.memory_denied {

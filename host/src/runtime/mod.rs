@@ -1,6 +1,6 @@
 //! The sandbox: one shared wasmtime `Engine`, policy components compiled once (and cached
 //! on disk), calls on warm pooled instances or on a fresh instance each ([`Isolation`]),
-//! always under a time limit and a memory cap.
+//! always under a fuel budget and a memory cap.
 //!
 //! Everything wasmtime-specific lives under this module; the rest of the host sees
 //! [`Runtime`], [`PolicyModule`] and [`Failure`].
@@ -23,8 +23,10 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 /// (Shopify Functions: 11M instructions, 10 MB memory, 256 KB modules, 128 KB input).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Wall-clock time a call may run, milliseconds. Past it = timeout.
-    pub time_ms: u64,
+    /// Wasm fuel per call (roughly instructions). Out of fuel = timeout. Fuel, not a clock:
+    /// the same inputs give the same answer however loaded the machine is (a replay
+    /// gives the same totals every run), and a runaway policy costs bounded CPU.
+    pub fuel: u64,
     /// Linear memory per instance, bytes.
     pub memory: usize,
     /// Component size accepted at load, bytes.
@@ -59,7 +61,7 @@ pub enum Isolation {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            time_ms: 20,
+            fuel: 10_000_000,
             memory: 16 << 20,
             module_size: 2 << 20,
             input_size: 128 << 10,
@@ -104,9 +106,6 @@ const MAX_COMPILED: usize = 256;
 
 /// Instances that may be alive at once per engine (evaluations in flight × policies).
 const POOL_INSTANCES: u32 = 256;
-
-/// How often the engines' clocks tick; a call's time limit is counted in ticks.
-pub(crate) const TICK: std::time::Duration = std::time::Duration::from_millis(1);
 
 impl Runtime {
     /// A runtime caching compiled code in `cache_dir` (`None`: compile in memory only).
@@ -160,7 +159,7 @@ impl Runtime {
 
     fn base_config(limits: &Limits) -> Config {
         let mut cfg = Config::new();
-        cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(Self::pool(limits))).epoch_interruption(true);
+        cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(Self::pool(limits))).consume_fuel(true);
         // `PERK_PROFILER=perfmap` writes /tmp/perf-<pid>.map, so `perf report` names the
         // guests' functions (see PERFORMANCE.md).
         if std::env::var("PERK_PROFILER").is_ok_and(|v| v == "perfmap") {
@@ -192,7 +191,6 @@ impl Runtime {
 impl Sandbox {
     fn new(cfg: Config, cache_dir: Option<PathBuf>) -> Result<Self> {
         let engine = Engine::new(&cfg)?;
-        start_clock(&engine);
         let linker = bindings::linker(&engine)?;
         let cache = cache_dir.map(|dir| cache::Cache::new(dir, &engine));
         Ok(Sandbox { engine, linker, cache, compiled: Default::default() })
@@ -211,21 +209,6 @@ impl Sandbox {
     }
 }
 
-/// Ticks the engine's epoch every [`TICK`] while the engine lives: a call past its time
-/// limit traps at its next loop or function entry (cheaper than metering fuel per block).
-fn start_clock(engine: &Engine) {
-    let weak = engine.weak();
-    std::thread::Builder::new()
-        .name("perk-epoch".into())
-        .spawn(move || loop {
-            std::thread::sleep(TICK);
-            match weak.upgrade() {
-                Some(engine) => engine.increment_epoch(),
-                None => return,
-            }
-        })
-        .expect("can start the sandbox clock thread");
-}
 
 /// `sha256:<hex>` of a module's bytes: its version everywhere (ledger, reports, cache).
 pub fn content_hash(bytes: &[u8]) -> String {

@@ -186,15 +186,15 @@ fn replay(
         m.1 += t.payable;
         m.2 += cost;
         for id in &ran {
-            part.per_policy.entry(id.clone()).or_default().evaluations += 1;
+            tally(&mut part.per_policy, id).evaluations += 1;
         }
         for f in &e.failures {
-            let pt = part.per_policy.entry(f.policy.clone()).or_default();
+            let pt = tally(&mut part.per_policy, &f.policy);
             pt.evaluations += 1;
             pt.failures += 1;
         }
         for a in &e.combined.applied {
-            let pt = part.per_policy.entry(a.origin.policy.clone()).or_default();
+            let pt = tally(&mut part.per_policy, &a.origin.policy);
             pt.rewards += 1;
             match &a.reward {
                 Reward::Points { amount } | Reward::PointsFor { amount, .. } => {
@@ -213,7 +213,7 @@ fn replay(
                 _ => {}
             }
         }
-        let c = part.customers.entry(p.customer_id.clone()).or_default();
+        let c = tally(&mut part.customers, &p.customer_id);
         c.0 += 1;
         c.1 += e.combined.applied.len() as u32;
         if let Some(after) = &t.tier {
@@ -230,6 +230,33 @@ fn replay(
     }
     tick(pending_ticks);
     part
+}
+
+/// The entry for `key`, made on first use (without allocating a key every time).
+fn tally<'m, V: Default, M: TallyMap<V>>(map: &'m mut M, key: &str) -> &'m mut V {
+    map.tally(key)
+}
+
+trait TallyMap<V> {
+    fn tally(&mut self, key: &str) -> &mut V;
+}
+
+impl<V: Default> TallyMap<V> for BTreeMap<String, V> {
+    fn tally(&mut self, key: &str) -> &mut V {
+        if !self.contains_key(key) {
+            self.insert(key.to_string(), V::default());
+        }
+        self.get_mut(key).expect("inserted above")
+    }
+}
+
+impl<V: Default> TallyMap<V> for HashMap<String, V> {
+    fn tally(&mut self, key: &str) -> &mut V {
+        if !self.contains_key(key) {
+            self.insert(key.to_string(), V::default());
+        }
+        self.get_mut(key).expect("inserted above")
+    }
 }
 
 fn merge(campaign: &Campaign, parts: Vec<Part>, threads: usize, elapsed: std::time::Duration) -> Report {
