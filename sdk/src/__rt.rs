@@ -19,10 +19,9 @@ impl<E: std::fmt::Display> IntoOutcome for std::result::Result<Outcome, E> {
     }
 }
 
-/// The JSON `describe` answers (written out by hand: `serde_json::Value` would add its
-/// whole machinery to every guest).
+/// The JSON `describe` answers, written out by hand (no JSON value type in guests).
 pub fn describe(name: &str, version: &str, description: &str, config_schema: &str) -> String {
-    let s = |v: &str| serde_json::to_string(v).unwrap_or_default();
+    let s = |v: &str| crate::json::to_string(v).unwrap_or_default();
     let schema = if config_schema.trim().is_empty() { "null" } else { config_schema.trim() };
     format!(
         r#"{{"name":{},"version":{},"description":{},"sdk":{},"config_schema":{}}}"#,

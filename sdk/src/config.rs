@@ -75,11 +75,13 @@ impl<'de> Deserialize<'de> for Percent {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Percent, E> {
                 let bp = v * 100.0;
+                // The messages do not print `v`: float formatting would add kilobytes to
+                // every guest.
                 if !(0.0..=10_000.0).contains(&bp) {
-                    return Err(E::custom(format!("{v} is not between 0 and 100 percent")));
+                    return Err(E::custom("a percentage must be between 0 and 100"));
                 }
                 if (bp - bp.round()).abs() > 1e-6 {
-                    return Err(E::custom(format!("{v} has more than two decimals")));
+                    return Err(E::custom("a percentage has at most two decimals"));
                 }
                 Ok(Percent(bp.round() as u32))
             }
@@ -153,7 +155,7 @@ mod tests {
     use super::*;
 
     fn pct(json: &str) -> Result<Percent, String> {
-        serde_json::from_str(json).map_err(|e| e.to_string())
+        crate::json::from_str(json).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -172,10 +174,10 @@ mod tests {
 
     #[test]
     fn rewards_are_one_key_tables() {
-        let r: RewardSpec = serde_json::from_str(r#"{"percent_off": 15}"#).unwrap();
+        let r: RewardSpec = crate::json::from_str(r#"{"percent_off": 15}"#).unwrap();
         assert_eq!(r.reward(), Reward::PercentDiscount { basis_points: 1500 });
         assert_eq!(r.to_string(), "15% off");
-        assert!(serde_json::from_str::<RewardSpec>(r#"{"pointz": 1}"#).is_err());
+        assert!(crate::json::from_str::<RewardSpec>(r#"{"pointz": 1}"#).is_err());
         assert!(RewardSpec::Points(-1).validate("reward").unwrap_err().message().starts_with("`reward`"));
     }
 }

@@ -45,6 +45,7 @@
 mod arena;
 pub mod calendar;
 pub mod config;
+pub mod json;
 pub mod log;
 mod model;
 mod outcome;
@@ -110,8 +111,8 @@ impl From<&str> for Error {
     }
 }
 
-impl From<serde_json::Error> for Error {
-    fn from(e: serde_json::Error) -> Self {
+impl From<json::Error> for Error {
+    fn from(e: json::Error) -> Self {
         Error(e.to_string())
     }
 }
@@ -146,28 +147,9 @@ pub trait Policy {
 
 /// Parses and validates a config given as JSON, naming the key at fault.
 pub fn parse_config<P: Policy>(json: &str) -> Result<P::Config> {
-    let de = &mut serde_json::Deserializer::from_str(json);
-    let config: P::Config = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = without_position(e.into_inner());
-        if path == "." {
-            Error(inner)
-        } else {
-            Error(format!("`{path}`: {inner}"))
-        }
-    })?;
+    let config: P::Config = json::from_str(json)?;
     P::validate(&config)?;
     Ok(config)
-}
-
-/// serde_json's message without ` at line 1 column 25`: the position is in the JSON the host
-/// made from the manifest, which the author never sees; the key path says where.
-fn without_position(e: serde_json::Error) -> String {
-    let text = e.to_string();
-    match (e.line(), text.rfind(" at line ")) {
-        (1.., Some(i)) => text[..i].to_string(),
-        _ => text,
-    }
 }
 
 /// Everything a policy file usually needs.

@@ -172,6 +172,6 @@ impl Context {
         if self.state.is_empty() {
             return Ok(T::default());
         }
-        serde_json::from_slice(&self.state).map_err(|e| crate::Error::msg(format!("stored state does not parse: {e}")))
+        crate::json::from_slice(&self.state).map_err(|e| crate::Error::msg(format!("stored state does not parse: {e}")))
     }
 }

@@ -35,7 +35,7 @@ pub struct Harness<P: Policy> {
 /// Turns a config written as in `perk.toml` (`unit = 100`) into the JSON the host sends.
 pub fn config_json(config_toml: &str) -> Result<String> {
     let table: toml::Table = config_toml.parse().map_err(|e| crate::Error::msg(format!("config TOML: {e}")))?;
-    Ok(serde_json::to_string(&table)?)
+    serde_json::to_string(&table).map_err(crate::Error::msg)
 }
 
 impl<P: Policy> Harness<P> {

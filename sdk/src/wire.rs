@@ -49,7 +49,6 @@ impl Writer {
         Writer { buf: Vec::with_capacity(n) }
     }
 
-    #[inline]
     pub fn u64(&mut self, mut v: u64) {
         while v >= 0x80 {
             self.buf.push(v as u8 | 0x80);
@@ -58,28 +57,23 @@ impl Writer {
         self.buf.push(v as u8);
     }
 
-    #[inline]
     pub fn i64(&mut self, v: i64) {
         self.u64(((v << 1) ^ (v >> 63)) as u64)
     }
 
-    #[inline]
     pub fn byte(&mut self, b: u8) {
         self.buf.push(b);
     }
 
-    #[inline]
     pub fn bytes(&mut self, b: &[u8]) {
         self.u64(b.len() as u64);
         self.buf.extend_from_slice(b);
     }
 
-    #[inline]
     pub fn str(&mut self, s: &str) {
         self.bytes(s.as_bytes())
     }
 
-    #[inline]
     pub fn opt_str(&mut self, s: Option<&str>) {
         match s {
             None => self.byte(0),
@@ -90,7 +84,6 @@ impl Writer {
         }
     }
 
-    #[inline]
     pub fn opt_i64(&mut self, v: Option<i64>) {
         match v {
             None => self.byte(0),
@@ -101,7 +94,6 @@ impl Writer {
         }
     }
 
-    #[inline]
     pub fn strs(&mut self, list: &[String]) {
         self.u64(list.len() as u64);
         for s in list {
@@ -109,7 +101,6 @@ impl Writer {
         }
     }
 
-    #[inline]
     pub fn pairs(&mut self, list: &[(String, String)]) {
         self.u64(list.len() as u64);
         for (k, v) in list {

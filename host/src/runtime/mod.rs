@@ -209,7 +209,6 @@ impl Sandbox {
     }
 }
 
-
 /// `sha256:<hex>` of a module's bytes: its version everywhere (ledger, reports, cache).
 pub fn content_hash(bytes: &[u8]) -> String {
     use sha2::Digest;
