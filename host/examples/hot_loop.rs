@@ -2,7 +2,7 @@
 //! hot path once the module is loaded.
 //!
 //! `cargo run --release -p perk-host --example hot_loop -- [policy] [calls]`
-//! (policy: `points`, `punch-card` or `tiers`; default `punch-card`, 2,000,000 calls).
+//! (policy: `points`, `punch-card`, `tiers` or `cashback`; default `punch-card`, 2,000,000 calls).
 //! `PERK_PROFILER=perfmap` lets `perf report` name the guest's functions.
 
 use perk_host::{Isolation, Limits, Runtime};
@@ -18,6 +18,7 @@ fn main() {
         "points" => "unit = 100\npoints_per_unit = 1\ntier_multipliers_pct = { silver = 125, gold = 150 }",
         "punch-card" => "every = 6\nbonus_points = 250\ngoal = \"free coffee\"",
         "tiers" => "levels = [{ name = \"silver\", min_spend = 300000 }, { name = \"gold\", min_spend = 1000000 }]",
+        "cashback" => "percent = 1\nby_category = { coffee = 5, books = 3 }",
         other => panic!("no config for `{other}`"),
     };
     let rt = Runtime::new(Limits::default(), None).expect("runtime");
