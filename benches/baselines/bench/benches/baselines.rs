@@ -155,9 +155,8 @@ struct Call<'a> {
 
 impl Extism {
     fn new() -> Self {
-        let path = std::env::var("PERK_EXTISM_PLUGIN").unwrap_or_else(|_| {
-            format!("{}/../target/wasm32-unknown-unknown/guest/perk_extism_guest.wasm", env!("CARGO_MANIFEST_DIR"))
-        });
+        let path = std::env::var("PERK_EXTISM_PLUGIN")
+            .unwrap_or_else(|_| format!("{}/../target/wasm32-unknown-unknown/guest/perk_extism_guest.wasm", env!("CARGO_MANIFEST_DIR")));
         let wasm = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}; build it with ./run.sh"));
         let manifest = extism::Manifest::new([extism::Wasm::data(wasm)])
             .with_config_key("points", config_json(POINTS).unwrap())
