@@ -615,6 +615,30 @@ impl<'a, 'b> Serializer<'b> {
     }
 }
 
+/// The narrow integers are written as their 64-bit selves.
+macro_rules! narrow_ints_via_64 {
+    () => {
+        fn serialize_i8(self, v: i8) -> Result<()> {
+            self.serialize_i64(v as i64)
+        }
+        fn serialize_i16(self, v: i16) -> Result<()> {
+            self.serialize_i64(v as i64)
+        }
+        fn serialize_i32(self, v: i32) -> Result<()> {
+            self.serialize_i64(v as i64)
+        }
+        fn serialize_u8(self, v: u8) -> Result<()> {
+            self.serialize_u64(v as u64)
+        }
+        fn serialize_u16(self, v: u16) -> Result<()> {
+            self.serialize_u64(v as u64)
+        }
+        fn serialize_u32(self, v: u32) -> Result<()> {
+            self.serialize_u64(v as u64)
+        }
+    };
+}
+
 impl<'a, 'b> ser::Serializer for &'a mut Serializer<'b> {
     type Ok = ();
     type Error = Error;
@@ -630,15 +654,7 @@ impl<'a, 'b> ser::Serializer for &'a mut Serializer<'b> {
         self.out.extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<()> {
-        self.serialize_i64(v as i64)
-    }
-    fn serialize_i16(self, v: i16) -> Result<()> {
-        self.serialize_i64(v as i64)
-    }
-    fn serialize_i32(self, v: i32) -> Result<()> {
-        self.serialize_i64(v as i64)
-    }
+    narrow_ints_via_64!();
     fn serialize_i64(self, v: i64) -> Result<()> {
         write_int(self.out, v < 0, v.unsigned_abs());
         Ok(())
@@ -647,15 +663,6 @@ impl<'a, 'b> ser::Serializer for &'a mut Serializer<'b> {
     fn serialize_i128(self, v: i128) -> Result<()> {
         self.out.extend_from_slice(v.to_string().as_bytes());
         Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result<()> {
-        self.serialize_u64(v as u64)
-    }
-    fn serialize_u16(self, v: u16) -> Result<()> {
-        self.serialize_u64(v as u64)
-    }
-    fn serialize_u32(self, v: u32) -> Result<()> {
-        self.serialize_u64(v as u64)
     }
     fn serialize_u64(self, v: u64) -> Result<()> {
         write_int(self.out, false, v);
@@ -772,38 +779,23 @@ impl ser::SerializeSeq for Compound<'_, '_> {
     }
 }
 
-impl ser::SerializeTuple for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<()> {
-        ser::SerializeSeq::end(self)
-    }
+/// Tuples, tuple structs and tuple variants are written as arrays, like sequences.
+macro_rules! as_seq {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+                ser::SerializeSeq::serialize_element(self, value)
+            }
+            fn end(self) -> Result<()> {
+                ser::SerializeSeq::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTupleStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<()> {
-        ser::SerializeSeq::end(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result<()> {
-        ser::SerializeSeq::end(self)
-    }
-}
+as_seq!(SerializeTuple::serialize_element, SerializeTupleStruct::serialize_field, SerializeTupleVariant::serialize_field);
 
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
@@ -896,29 +888,12 @@ impl ser::Serializer for KeySerializer<'_> {
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, value: &T) -> Result<()> {
         value.serialize(self)
     }
-    fn serialize_i8(self, v: i8) -> Result<()> {
-        self.serialize_i64(v as i64)
-    }
-    fn serialize_i16(self, v: i16) -> Result<()> {
-        self.serialize_i64(v as i64)
-    }
-    fn serialize_i32(self, v: i32) -> Result<()> {
-        self.serialize_i64(v as i64)
-    }
+    narrow_ints_via_64!();
     fn serialize_i64(self, v: i64) -> Result<()> {
         self.int(v < 0, v.unsigned_abs())
     }
     fn serialize_i128(self, v: i128) -> Result<()> {
         self.text(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<()> {
-        self.int(false, v as u64)
-    }
-    fn serialize_u16(self, v: u16) -> Result<()> {
-        self.int(false, v as u64)
-    }
-    fn serialize_u32(self, v: u32) -> Result<()> {
-        self.int(false, v as u64)
     }
     fn serialize_u64(self, v: u64) -> Result<()> {
         self.int(false, v)
