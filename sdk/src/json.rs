@@ -181,7 +181,7 @@ impl Deserializer<'_> {
         }
     }
 
-    /// A string (after its opening quote): borrowed when it has no escapes.
+    /// A string, after its opening quote, with its escapes resolved.
     fn string(&mut self) -> Result<String> {
         let mut out = Vec::new();
         loop {
