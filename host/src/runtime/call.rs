@@ -262,3 +262,33 @@ pub(super) fn outcome(bytes: &[u8], limits: &Limits) -> Result<Outcome, String> 
     }
     Ok(o)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::outcome;
+    use crate::runtime::Limits;
+    use perk_sdk::wire::encode_outcome;
+    use perk_sdk::{Outcome, Reward};
+
+    /// A guest writes its answer's bytes itself: whatever it writes, the host either reads a
+    /// valid outcome or says precisely what is wrong.
+    #[test]
+    fn guest_bytes_are_checked_before_they_are_trusted() {
+        let limits = Limits { max_rewards: 2, output_text: 40, ..Limits::default() };
+        let fine = Outcome::new().points(5, "five").progress("free coffee", 1, 5, "purchases");
+        assert_eq!(outcome(&encode_outcome(&fine), &limits).unwrap(), fine);
+        let cases: [(Vec<u8>, &str); 7] = [
+            (vec![1, 11], "the outcome does not decode: unknown reward kind at byte 1"),
+            (vec![0xff; 3], "the outcome does not decode: unexpected end at byte 3"),
+            (encode_outcome(&Outcome::new()).into_iter().chain([0]).collect(), "trailing bytes"),
+            (encode_outcome(&Outcome::new().order_discount(-1, "d")), "reward 0: order discount is negative (-1)"),
+            (encode_outcome(&Outcome::new().reward(Reward::PercentDiscount { basis_points: 10_001 }, "p")), "is over 100 %"),
+            (encode_outcome(&Outcome::new().points(1, "a").points(1, "b").points(1, "c")), "3 rewards; at most 2"),
+            (encode_outcome(&Outcome::new().points(1, "x".repeat(41))), "41 bytes of text in the outcome; at most 40"),
+        ];
+        for (bytes, want) in cases {
+            let got = outcome(&bytes, &limits).unwrap_err();
+            assert!(got.contains(want), "{bytes:?}: `{got}` lacks `{want}`");
+        }
+    }
+}
