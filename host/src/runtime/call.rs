@@ -150,8 +150,9 @@ pub(super) struct Instance {
 }
 
 impl Instance {
-    pub fn new(engine: &wasmtime::Engine, pre: &PolicyPre<GuestState>, limits: &Limits) -> Result<Self, Failure> {
-        let mut store = Store::new(engine, GuestState::new(limits));
+    /// A new instance on the engine `pre` was made for.
+    pub fn new(pre: &PolicyPre<GuestState>, limits: &Limits) -> Result<Self, Failure> {
+        let mut store = Store::new(pre.engine(), GuestState::new(limits));
         store.limiter(|s| s as &mut dyn ResourceLimiter);
         store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
         match pre.instantiate(&mut store) {

@@ -110,7 +110,7 @@ const POOL_INSTANCES: u32 = 256;
 impl Runtime {
     /// A runtime caching compiled code in `cache_dir` (`None`: compile in memory only).
     pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self> {
-        let pooled = Sandbox::new(Self::pooled_config(&limits)?, cache_dir.clone())?;
+        let pooled = Sandbox::new(Self::pooled_config(&limits), cache_dir.clone())?;
         Ok(Runtime { inner: Arc::new(Inner { limits, cache_dir, pooled, fresh: std::sync::OnceLock::new(), derived: Default::default() }) })
     }
 
@@ -136,8 +136,7 @@ impl Runtime {
                 .inner
                 .fresh
                 .get_or_init(|| {
-                    Self::fresh_config(&self.inner.limits)
-                        .and_then(|cfg| Sandbox::new(cfg, self.inner.cache_dir.clone()))
+                    Sandbox::new(Self::fresh_config(&self.inner.limits), self.inner.cache_dir.clone())
                         .map_err(|e| format!("cannot set up the fresh-instance engine: {e:#}"))
                 })
                 .as_ref()
@@ -170,17 +169,17 @@ impl Runtime {
 
     /// Warm instances: wasmtime's default memory layout (a 4 GiB reservation with guard
     /// pages), so compiled code needs no bounds check per memory access.
-    fn pooled_config(limits: &Limits) -> Result<Config> {
-        Ok(Self::base_config(limits))
+    fn pooled_config(limits: &Limits) -> Config {
+        Self::base_config(limits)
     }
 
     /// Fresh instances: a reservation the size of the memory limit, no guard region and
     /// explicit bounds checks, which made a new instance cheapest on our machines (its
     /// cost is first-touch page faults, hence memory kept resident between instances).
-    fn fresh_config(limits: &Limits) -> Result<Config> {
+    fn fresh_config(limits: &Limits) -> Config {
         let mut cfg = Self::base_config(limits);
         cfg.memory_reservation(limits.memory as u64).memory_guard_size(0).memory_reservation_for_growth(0).signals_based_traps(false);
-        Ok(cfg)
+        cfg
     }
 
     pub fn limits(&self) -> &Limits {

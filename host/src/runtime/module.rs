@@ -114,7 +114,7 @@ impl Runtime {
             bytes: Arc::from(bytes),
             fresh: Arc::default(),
         };
-        let (json, _) = module.fresh(|p, s| p.call_describe(s)).map_err(|f| LoadError::Describe(f.to_string()))?;
+        let (json, _) = module.once(|p, s| p.call_describe(s)).map_err(|f| LoadError::Describe(f.to_string()))?;
         module.describe = serde_json::from_str(&json).map_err(|e| LoadError::Describe(format!("answered `{json}`: {e}")))?;
         Ok(module)
     }
@@ -199,7 +199,8 @@ impl PolicyModule {
         &self.describe
     }
 
-    fn fresh<R>(
+    /// Runs `f` once on a new, unconfigured instance (`describe`).
+    fn once<R>(
         &self,
         f: impl FnOnce(&super::bindings::Policy, &mut wasmtime::Store<GuestState>) -> wasmtime::Result<R>,
     ) -> Result<(R, Vec<LogLine>), Failure> {
@@ -211,7 +212,7 @@ impl PolicyModule {
     fn new_instance(&self, isolation: Isolation) -> Result<Instance, Failure> {
         let limits = self.runtime.limits();
         match isolation {
-            Isolation::Pooled => Instance::new(&self.runtime.inner.pooled.engine, &self.pre, limits),
+            Isolation::Pooled => Instance::new(&self.pre, limits),
             Isolation::Fresh => {
                 let pre = self.fresh.get_or_init(|| {
                     let sandbox = self.runtime.sandbox(Isolation::Fresh)?;
@@ -219,8 +220,7 @@ impl PolicyModule {
                     sandbox.remember_compiled(&self.hash, &component);
                     sandbox.pre(&component).map_err(|e| e.to_string())
                 });
-                let pre = pre.as_ref().map_err(|e| call::failure(FailureKind::Trap, e.clone()))?;
-                Instance::new(&self.runtime.sandbox(Isolation::Fresh).map_err(|e| call::failure(FailureKind::Trap, e))?.engine, pre, limits)
+                Instance::new(pre.as_ref().map_err(|e| call::failure(FailureKind::Trap, e.clone()))?, limits)
             }
         }
     }

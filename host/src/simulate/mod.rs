@@ -78,7 +78,7 @@ pub struct Report {
 
 /// What one thread saw.
 #[derive(Default)]
-struct Part {
+struct Part<'a> {
     purchases: u64,
     revenue: Money,
     points: i64,
@@ -93,7 +93,7 @@ struct Part {
     /// (month index, customer's tier before, after), in time order per customer.
     tier_changes: Vec<(i32, Option<String>, Option<String>)>,
     /// customer → (purchases, rewards)
-    customers: HashMap<String, (u32, u32)>,
+    customers: HashMap<&'a str, (u32, u32)>,
 }
 
 fn month_index(ms: i64) -> i32 {
@@ -131,12 +131,12 @@ fn fxhash(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
-fn replay(
+fn replay<'a>(
     campaign: &Campaign,
-    purchases: &[&Purchase],
+    purchases: &[&'a Purchase],
     budgets: &BTreeMap<String, crate::manifest::Budget>,
     tick: &(dyn Fn(u64) + Sync),
-) -> Part {
+) -> Part<'a> {
     let ledger = MemoryLedger::for_replay();
     let rules = &campaign.manifest.points;
     let point_value = campaign.manifest.campaign.point_value;
@@ -213,7 +213,7 @@ fn replay(
                 _ => {}
             }
         }
-        let c = tally(&mut part.customers, &p.customer_id);
+        let c = part.customers.entry(p.customer_id.as_str()).or_default();
         c.0 += 1;
         c.1 += e.combined.applied.len() as u32;
         if let Some(after) = &t.tier {
@@ -232,34 +232,15 @@ fn replay(
     part
 }
 
-/// The entry for `key`, made on first use (without allocating a key every time).
-fn tally<'m, V: Default, M: TallyMap<V>>(map: &'m mut M, key: &str) -> &'m mut V {
-    map.tally(key)
-}
-
-trait TallyMap<V> {
-    fn tally(&mut self, key: &str) -> &mut V;
-}
-
-impl<V: Default> TallyMap<V> for BTreeMap<String, V> {
-    fn tally(&mut self, key: &str) -> &mut V {
-        if !self.contains_key(key) {
-            self.insert(key.to_string(), V::default());
-        }
-        self.get_mut(key).expect("inserted above")
+/// The totals of policy `id`, made on first use (without allocating a key every time).
+fn tally<'m>(per_policy: &'m mut BTreeMap<String, PolicyTotals>, id: &str) -> &'m mut PolicyTotals {
+    if !per_policy.contains_key(id) {
+        per_policy.insert(id.to_string(), PolicyTotals::default());
     }
+    per_policy.get_mut(id).expect("inserted above")
 }
 
-impl<V: Default> TallyMap<V> for HashMap<String, V> {
-    fn tally(&mut self, key: &str) -> &mut V {
-        if !self.contains_key(key) {
-            self.insert(key.to_string(), V::default());
-        }
-        self.get_mut(key).expect("inserted above")
-    }
-}
-
-fn merge(campaign: &Campaign, parts: Vec<Part>, threads: usize, elapsed: std::time::Duration) -> Report {
+fn merge(campaign: &Campaign, parts: Vec<Part<'_>>, threads: usize, elapsed: std::time::Duration) -> Report {
     let mut r = Report {
         campaign: campaign.manifest.campaign.name.clone(),
         currency: campaign.manifest.campaign.currency.clone(),
