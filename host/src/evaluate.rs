@@ -2,7 +2,7 @@
 //!
 //! Each policy runs in its own sandbox instance (warm from a pool, or fresh, as its
 //! `isolation` says). A policy that traps, runs out of
-//! fuel or memory, panics, errors or answers outside the contract loses its rewards for
+//! CPU time or memory, panics, errors or answers outside the contract loses its rewards for
 //! this evaluation, and is reported; the other policies still apply.
 
 use crate::combine::{self, Candidate, Combined, Rules};

@@ -243,7 +243,7 @@ struct RawCampaign {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLimits {
-    fuel: Option<Spanned<u64>>,
+    cpu_ms: Option<Spanned<u64>>,
     memory_mib: Option<Spanned<u64>>,
     module_kib: Option<Spanned<u64>>,
     input_kib: Option<Spanned<u64>>,
@@ -487,8 +487,12 @@ impl Checker<'_> {
             }
             Some(v.into_inner())
         };
-        if let Some(f) = positive(self, l.fuel, "fuel") {
-            limits.fuel = f;
+        if let Some(ms) = l.cpu_ms {
+            if !(1..=10_000).contains(ms.get_ref()) {
+                self.problem(ms.span(), "limits.cpu_ms", "must be between 1 and 10000 (milliseconds)");
+            } else {
+                limits.cpu_ms = ms.into_inner();
+            }
         }
         if let Some(m) = l.memory_mib {
             if !(1..=1024).contains(m.get_ref()) {
@@ -701,7 +705,8 @@ mod tests {
                 "[[group]]\nname = \"discounts\"\n[[policy]]\nid = \"p\"\nmodule = \"points\"\ngroup = \"discount\"\n",
                 "did you mean `discounts`?",
             ),
-            ("[limits]\nfuel = 0\n", "limits.fuel: must be at least 1"),
+            ("[limits]\ncpu_ms = 0\n", "limits.cpu_ms: must be between 1 and 10000"),
+            ("[limits]\nfuel = 1000\n", "unknown field `fuel`"),
             ("[[policy]]\nid = \"p\"\nmodule = \"points\"\nisolation = \"shared\"\n", "policy[0].isolation: unknown isolation `shared`"),
         ];
         for (body, want) in cases {

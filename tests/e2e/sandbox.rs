@@ -40,7 +40,7 @@ fn eval(campaign: &Campaign) -> perk_host::Evaluation {
 #[test]
 fn misbehaving_policies_lose_only_their_own_rewards() {
     let cases = [
-        ("loop", FailureKind::Timeout, "ran out of fuel"),
+        ("loop", FailureKind::Timeout, "used more than 50 ms of CPU time"),
         ("hog", FailureKind::MemoryLimit, "the limit is 16384 KiB"),
         ("panic", FailureKind::Panic, "the espresso machine exploded"),
         ("error", FailureKind::PolicyError, "refusing on purpose"),
@@ -210,4 +210,40 @@ fn state_round_trips_through_the_host() {
     }
     assert_eq!(earned, [1, 2, 3]);
     assert_eq!(states["hostile"], br#"{"purchases":3,"last_total":700}"#);
+}
+
+/// The time limit counts the CPU a call uses, not the time it waits for a core: with more
+/// busy threads than cores, calls are descheduled mid-way for longer than a 1 ms limit,
+/// and none of them is stopped for it (a wall-clock deadline failed some of them here).
+#[test]
+fn a_loaded_machine_does_not_time_out_legitimate_calls() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let rt = perk_host::Runtime::new(perk_host::Limits { cpu_ms: 1, ..Default::default() }, None).unwrap();
+    let policy = rt.load(perk_host::stdlib::get("points").unwrap()).unwrap().bind("points", r#"{"unit":100,"points_per_unit":1}"#).unwrap();
+    let purchase = Purchase { id: "p1".into(), customer_id: "c1".into(), currency: "RUB".into(), total: 4500, ..Default::default() };
+    let customer = Customer::new("c1");
+    let busy = AtomicBool::new(true);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let calls = std::thread::scope(|s| {
+        for _ in 0..cores * 2 {
+            s.spawn(|| {
+                while busy.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            });
+        }
+        let started = Instant::now();
+        let mut calls = 0u64;
+        while started.elapsed().as_millis() < 1500 {
+            let r = policy.on_purchase(&purchase, &customer, 0, &[], Isolation::Pooled);
+            if let Err(f) = r {
+                busy.store(false, Ordering::Relaxed);
+                panic!("call {calls} failed on a loaded machine: {f}");
+            }
+            calls += 1;
+        }
+        busy.store(false, Ordering::Relaxed);
+        calls
+    });
+    assert!(calls > 1000, "only {calls} calls in 1.5 s");
 }

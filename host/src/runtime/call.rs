@@ -5,7 +5,8 @@ use super::bindings::{types as w, Policy, PolicyImports, PolicyPre};
 use super::Limits;
 use perk_sdk::{Outcome, Reward};
 use serde::Serialize;
-use wasmtime::{ResourceLimiter, Store, Trap};
+use std::time::Duration;
+use wasmtime::{ResourceLimiter, Store, StoreContextMut, Trap, UpdateDeadline};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LogLine {
@@ -17,7 +18,7 @@ pub struct LogLine {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKind {
-    /// Ran out of fuel: an endless loop, or too much work.
+    /// Used more CPU time than the limit: an endless loop, or too much work.
     Timeout,
     /// Tried to grow memory past the limit.
     MemoryLimit,
@@ -52,6 +53,10 @@ impl std::error::Error for Failure {}
 /// The store's data: limits and what the guest logged.
 pub struct GuestState {
     memory_limit: usize,
+    cpu_limit: Duration,
+    /// The calling thread's CPU clock when the current call met its first clock tick.
+    cpu_started: Option<Duration>,
+    timed_out: bool,
     memory_denied: Option<usize>,
     max_logs: usize,
     logs: Vec<LogLine>,
@@ -63,6 +68,8 @@ impl GuestState {
     /// Forgets the previous call (a reused instance starts clean).
     fn reset(&mut self) {
         self.memory_denied = None;
+        self.cpu_started = None;
+        self.timed_out = false;
         self.logs.clear();
         self.dropped_logs = 0;
         self.panic = None;
@@ -71,6 +78,9 @@ impl GuestState {
     fn new(limits: &Limits) -> Self {
         GuestState {
             memory_limit: limits.memory,
+            cpu_limit: Duration::from_millis(limits.cpu_ms),
+            cpu_started: None,
+            timed_out: false,
             memory_denied: None,
             max_logs: limits.log_lines,
             logs: Vec::new(),
@@ -154,7 +164,8 @@ impl Instance {
     pub fn new(pre: &PolicyPre<GuestState>, limits: &Limits) -> Result<Self, Failure> {
         let mut store = Store::new(pre.engine(), GuestState::new(limits));
         store.limiter(|s| s as &mut dyn ResourceLimiter);
-        store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
+        store.epoch_deadline_callback(on_tick);
+        store.set_epoch_deadline(1);
         match pre.instantiate(&mut store) {
             Ok(policy) => Ok(Instance { store, policy, calls: 0 }),
             Err(e) => {
@@ -164,7 +175,7 @@ impl Instance {
         }
     }
 
-    /// Runs `f` with a full fuel budget, and classifies what went wrong. After an `Err`
+    /// Runs `f` with a full CPU-time budget, and classifies what went wrong. After an `Err`
     /// the instance must not be used again.
     pub fn call<R>(
         &mut self,
@@ -172,7 +183,7 @@ impl Instance {
         f: impl FnOnce(&Policy, &mut Store<GuestState>) -> wasmtime::Result<R>,
     ) -> Result<(R, Vec<LogLine>), Failure> {
         self.store.data_mut().reset();
-        self.store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
+        self.store.set_epoch_deadline(1);
         let result = f(&self.policy, &mut self.store);
         self.calls += 1;
         let logs = self.store.data_mut().take_logs();
@@ -183,10 +194,27 @@ impl Instance {
     }
 }
 
+/// A clock tick passed during a call (see `clock.rs`): the first one starts the call's CPU
+/// clock, later ones stop the call once it has used its CPU time. A call is charged only
+/// for the CPU it uses after the first tick, so at least its limit, at most one tick more.
+fn on_tick(mut cx: StoreContextMut<'_, GuestState>) -> wasmtime::Result<UpdateDeadline> {
+    let state = cx.data_mut();
+    let now = cpu_time::ThreadTime::now().as_duration();
+    match state.cpu_started {
+        None => state.cpu_started = Some(now),
+        Some(started) if now.saturating_sub(started) >= state.cpu_limit => {
+            state.timed_out = true;
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        Some(_) => {}
+    }
+    Ok(UpdateDeadline::Continue(1))
+}
+
 fn classify(e: wasmtime::Error, state: &GuestState, limits: &Limits, logs: Vec<LogLine>) -> Failure {
     let trap = e.downcast_ref::<Trap>().copied();
-    let (kind, message) = if trap == Some(Trap::OutOfFuel) {
-        (FailureKind::Timeout, format!("ran out of fuel ({} units): an endless loop or too much work", limits.fuel))
+    let (kind, message) = if state.timed_out {
+        (FailureKind::Timeout, format!("used more than {} ms of CPU time: an endless loop or too much work", limits.cpu_ms))
     } else if let Some(panic) = &state.panic {
         (FailureKind::Panic, panic.clone())
     } else if let Some(desired) = state.memory_denied {

@@ -1,6 +1,6 @@
 //! The sandbox: one shared wasmtime `Engine`, policy components compiled once (and cached
 //! on disk), calls on warm pooled instances or on a fresh instance each ([`Isolation`]),
-//! always under a fuel budget and a memory cap.
+//! always under a CPU-time limit and a memory cap.
 //!
 //! Everything wasmtime-specific lives under this module; the rest of the host sees
 //! [`Runtime`], [`PolicyModule`] and [`Failure`].
@@ -8,6 +8,7 @@
 mod bindings;
 mod cache;
 mod call;
+mod clock;
 mod module;
 
 pub use call::{Failure, FailureKind, LogLine};
@@ -23,10 +24,10 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 /// (Shopify Functions: 11M instructions, 10 MB memory, 256 KB modules, 128 KB input).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Wasm fuel per call (roughly instructions). Out of fuel = timeout. Fuel, not a clock:
-    /// the same inputs give the same answer however loaded the machine is (a replay
-    /// gives the same totals every run), and a runaway policy costs bounded CPU.
-    pub fuel: u64,
+    /// CPU time one call may use, milliseconds; past it = timeout. The calling thread's CPU
+    /// clock, not the wall clock: a call that waits for a core on a loaded machine is not
+    /// charged for the wait, so legitimate calls (microseconds) never come near it.
+    pub cpu_ms: u64,
     /// Linear memory per instance, bytes.
     pub memory: usize,
     /// Component size accepted at load, bytes.
@@ -61,7 +62,7 @@ pub enum Isolation {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            fuel: 10_000_000,
+            cpu_ms: 50,
             memory: 16 << 20,
             module_size: 2 << 20,
             input_size: 128 << 10,
@@ -158,7 +159,7 @@ impl Runtime {
 
     fn base_config(limits: &Limits) -> Config {
         let mut cfg = Config::new();
-        cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(Self::pool(limits))).consume_fuel(true);
+        cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(Self::pool(limits))).epoch_interruption(true);
         // `PERK_PROFILER=perfmap` writes /tmp/perf-<pid>.map, so `perf report` names the
         // guests' functions (see PERFORMANCE.md).
         if std::env::var("PERK_PROFILER").is_ok_and(|v| v == "perfmap") {
@@ -190,6 +191,7 @@ impl Runtime {
 impl Sandbox {
     fn new(cfg: Config, cache_dir: Option<PathBuf>) -> Result<Self> {
         let engine = Engine::new(&cfg)?;
+        clock::watch(&engine);
         let linker = bindings::linker(&engine)?;
         let cache = cache_dir.map(|dir| cache::Cache::new(dir, &engine));
         Ok(Sandbox { engine, linker, cache, compiled: Default::default() })
