@@ -9,6 +9,11 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// mimalloc: per-thread heaps without glibc's consolidation passes; a replay and the
+/// service allocate many short-lived strings (PERFORMANCE.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "perk", version, about = "Perk: loyalty campaigns from sandboxed reward policies")]
 struct Cli {

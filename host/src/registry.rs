@@ -43,6 +43,16 @@ pub struct Campaign {
 }
 
 impl Campaign {
+    /// The same campaign with warm-instance pools of its own (see
+    /// [`BoundPolicy::with_own_pool`]): one per replay thread.
+    pub fn with_own_pools(&self) -> Campaign {
+        let mut c = self.clone();
+        for p in &mut c.policies {
+            p.bound = p.bound.with_own_pool();
+        }
+        c
+    }
+
     /// Loads `dir/perk.toml` (or the manifest file `path`) and every module it names.
     pub fn load(path: &Path, runtime: &Runtime, build: &BuildOptions) -> Result<Campaign, ManifestError> {
         let manifest = manifest::load(path)?;

@@ -264,6 +264,12 @@ impl BoundPolicy {
         self.module.runtime.limits()
     }
 
+    /// The same policy with a pool of its own, empty: for a thread that makes many calls
+    /// (a replay's), so threads do not hand instances back and forth through one lock.
+    pub fn with_own_pool(&self) -> BoundPolicy {
+        BoundPolicy { pool: Arc::default(), ..self.clone() }
+    }
+
     /// A new instance, configured.
     fn new_instance(&self, isolation: Isolation) -> Result<Instance, Failure> {
         let mut inst = self.module.new_instance(isolation)?;

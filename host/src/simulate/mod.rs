@@ -119,7 +119,7 @@ pub fn run(campaign: &Campaign, purchases: &[Purchase], threads: usize, tick: &(
         shards[shard].push(p);
     }
     let parts: Vec<Part> = std::thread::scope(|s| {
-        let handles: Vec<_> = shards.iter().map(|shard| s.spawn(|| replay(campaign, shard, &budgets, tick))).collect();
+        let handles: Vec<_> = shards.iter().map(|shard| s.spawn(|| replay(&campaign.with_own_pools(), shard, &budgets, tick))).collect();
         handles.into_iter().map(|h| h.join().expect("a simulation thread panicked")).collect()
     });
     let elapsed = start.elapsed();
