@@ -3,7 +3,8 @@
 //!
 //! `cargo run --release -p perk-host --example hot_loop -- [policy] [calls]`
 //! (policy: `points`, `punch-card`, `tiers` or `cashback`; default `punch-card`, 2,000,000 calls).
-//! `PERK_PROFILER=perfmap` lets `perf report` name the guest's functions.
+//! `PERK_PROFILER=perfmap` lets `perf report` name the guest's functions; `PERK_STATE` sets
+//! the stored state the policy is called with.
 
 use perk_host::{Isolation, Limits, Runtime};
 use perk_sdk::testing::config_json;
@@ -42,9 +43,11 @@ fn main() {
     };
     let mut c = Customer::new("anna").with_tier("silver");
     c.purchases = 17;
+    // The policy's stored state for this customer, e.g. `PERK_STATE='{"count":4}'`.
+    let state = std::env::var("PERK_STATE").unwrap_or_default();
     let started = Instant::now();
     for _ in 0..calls {
-        std::hint::black_box(policy.on_purchase(&p, &c, 0, &[], isolation).expect("evaluates"));
+        std::hint::black_box(policy.on_purchase(&p, &c, 0, state.as_bytes(), isolation).expect("evaluates"));
     }
     let took = started.elapsed();
     println!("{name}: {calls} pooled calls, {:.2} µs each", took.as_secs_f64() * 1e6 / calls as f64);

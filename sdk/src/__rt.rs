@@ -45,20 +45,23 @@ mod guest {
     use crate::__bindings::perk::policy::types as w;
     use crate::{wire, Context, Policy};
 
-    /// Routes panic messages to the host before the guest aborts.
+    /// Routes panic messages to the host before the guest aborts (the hook is kept for the
+    /// instance's life).
     fn install_panic_hook() {
         static ONCE: std::sync::Once = std::sync::Once::new();
         ONCE.call_once(|| {
-            std::panic::set_hook(Box::new(|info| {
-                crate::__bindings::log(w::Level::Panic, &info.to_string());
-            }))
+            crate::arena::persistent(|| {
+                std::panic::set_hook(Box::new(|info| {
+                    crate::__bindings::log(w::Level::Panic, &info.to_string());
+                }))
+            })
         });
     }
 
-    /// Runs one export call in the per-call arena (see `arena.rs`).
+    /// Runs one export call; what it allocated is dropped as a whole when the host starts
+    /// the next call (see `arena.rs`).
     pub fn call<R>(f: impl FnOnce() -> R) -> R {
         install_panic_hook();
-        crate::arena::begin_call();
         let r = f();
         crate::arena::end_call();
         r
@@ -71,13 +74,19 @@ mod guest {
     unsafe impl Sync for Configured {}
     static CONFIGURED: Configured = Configured(std::cell::UnsafeCell::new(None));
 
+    /// Parses the config and keeps it with the policy id, both copied out of the call
+    /// region (the arguments live there) into memory kept for the instance's life.
     pub fn configure<P: Policy>(policy_id: String, config: String) -> Result<(), String> {
-        install_panic_hook();
-        let parsed = crate::arena::persistent(|| crate::parse_config::<P>(&config).map(|c| Box::new(c) as Box<dyn std::any::Any>));
-        let parsed = parsed.map_err(|e| e.to_string())?;
-        // SAFETY: single-threaded; the slot is only touched here and in `configured`.
-        unsafe { *CONFIGURED.0.get() = Some((policy_id, parsed)) };
-        Ok(())
+        call(|| {
+            let kept = crate::arena::persistent(|| {
+                let parsed = crate::parse_config::<P>(&config).map(|c| Box::new(c) as Box<dyn std::any::Any>);
+                parsed.map(|c| (policy_id.as_str().to_owned(), c))
+            });
+            let kept = kept.map_err(|e| e.to_string())?;
+            // SAFETY: single-threaded; the slot is only touched here and in `configured`.
+            unsafe { *CONFIGURED.0.get() = Some(kept) };
+            Ok(())
+        })
     }
 
     fn configured<P: Policy>() -> Result<(&'static str, &'static P::Config), String> {
@@ -128,8 +137,8 @@ mod guest {
         })
     }
 
-    /// Encodes the outcome. Nothing the call allocated is dropped one by one: the arena
-    /// rewinds at the next call, so only the host's state buffer is freed here.
+    /// Encodes the outcome. Nothing the call allocated is dropped one by one: the call
+    /// region rewinds as a whole at the next call.
     fn answer(outcome: crate::Result<crate::Outcome>, ctx: std::mem::ManuallyDrop<Context>) -> Result<Vec<u8>, String> {
         let ctx = std::mem::ManuallyDrop::into_inner(ctx);
         std::mem::forget(ctx.policy_id);

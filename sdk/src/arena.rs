@@ -1,26 +1,29 @@
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-//! The guest allocator: a per-call arena, so a reused instance starts every call with the
-//! same heap as a fresh one.
+//! The guest allocator: two bump regions, so a reused instance starts every call with the
+//! same heap as a fresh one, and no general-purpose allocator is linked into policies.
 //!
-//! - Inside a policy call (between [`begin_call`] and [`end_call`]) every allocation is a
-//!   bump in the arena; freeing is a no-op; [`begin_call`] rewinds the arena to empty.
-//!   Nothing allocated in a call can outlive it: the outcome is copied out by the
-//!   boundary glue before the next call begins.
-//! - Outside a call (the host lowering arguments, the glue lowering results) and inside
-//!   [`persistent`] (the parsed config kept for the instance's life) allocations go to the
-//!   system allocator and are freed normally.
+//! - The **call** region serves everything a call cycle allocates: the host lowering the
+//!   arguments (through `cabi_realloc`), the policy's work, the answer the host lifts.
+//!   Freeing is a no-op. When a call ends ([`end_call`]) the region is marked spent, and the
+//!   first allocation of the next cycle — the host lowering the next call's arguments, after
+//!   it has read the answer and run post-return — rewinds it to empty.
+//! - The **kept** region serves what [`persistent`] allocates (the parsed config, the
+//!   policy id, the panic hook: kept for the instance's life). It only grows.
 //!
-//! wasm32 guests are single-threaded; the cell is never shared between threads.
+//! Both take memory from `memory.grow` in chunks that double in size. wasm32 guests are
+//! single-threaded; the cell is never shared between threads.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::cell::UnsafeCell;
 
-/// The first chunk; each next one doubles, so 20 chunks cover far beyond the memory limit.
+/// The first chunk of a region; each next one doubles, so 20 chunks cover far beyond the
+/// memory limit.
 const FIRST_CHUNK: usize = 64 << 10;
 const MAX_CHUNKS: usize = 20;
 
-struct State {
-    /// (start, size) of each chunk obtained from the system allocator, kept across calls.
+/// A bump allocator over chunks it never returns.
+struct Region {
+    /// (start, size) of each chunk, kept across rewinds.
     chunks: [(usize, usize); MAX_CHUNKS],
     allocated: usize,
     /// Chunk and offset the next bump starts from.
@@ -28,8 +31,15 @@ struct State {
     offset: usize,
     /// Start of the most recent bump, to grow it in place.
     last: usize,
-    in_call: bool,
+}
+
+struct State {
+    call: Region,
+    kept: Region,
+    /// Nesting depth of [`persistent`].
     persistent: usize,
+    /// The last call returned: the next allocation starts a new cycle.
+    spent: bool,
 }
 
 pub struct CallArena(UnsafeCell<State>);
@@ -37,40 +47,20 @@ pub struct CallArena(UnsafeCell<State>);
 // SAFETY: wasm32-unknown-unknown guests run on one thread.
 unsafe impl Sync for CallArena {}
 
-impl CallArena {
-    pub const fn new() -> Self {
-        CallArena(UnsafeCell::new(State {
-            chunks: [(0, 0); MAX_CHUNKS],
-            allocated: 0,
-            current: 0,
-            offset: 0,
-            last: 0,
-            in_call: false,
-            persistent: 0,
-        }))
-    }
-
-    #[allow(clippy::mut_from_ref)]
-    fn state(&self) -> &mut State {
-        // SAFETY: single-threaded, and no reference outlives one allocator call.
-        unsafe { &mut *self.0.get() }
-    }
-}
-
-impl Default for CallArena {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl State {
-    fn arena_active(&self) -> bool {
-        self.in_call && self.persistent == 0
+impl Region {
+    const fn new() -> Self {
+        Region { chunks: [(0, 0); MAX_CHUNKS], allocated: 0, current: 0, offset: 0, last: 0 }
     }
 
     fn owns(&self, ptr: *mut u8) -> bool {
         let p = ptr as usize;
         self.chunks[..self.allocated].iter().any(|&(start, size)| p >= start && p < start + size)
+    }
+
+    fn rewind(&mut self) {
+        self.current = 0;
+        self.offset = 0;
+        self.last = 0;
     }
 
     unsafe fn bump(&mut self, layout: Layout) -> *mut u8 {
@@ -91,8 +81,7 @@ impl State {
                 return std::ptr::null_mut();
             }
             let size = (FIRST_CHUNK << self.allocated).max(layout.size() + layout.align());
-            let Ok(chunk) = Layout::from_size_align(size, 16) else { return std::ptr::null_mut() };
-            let p = System.alloc(chunk);
+            let p = grab(size);
             if p.is_null() {
                 return p;
             }
@@ -100,42 +89,83 @@ impl State {
             self.allocated += 1;
         }
     }
+
+    /// Grows the most recent bump in place when its chunk has room.
+    fn grow_last(&mut self, ptr: *mut u8, new_size: usize) -> bool {
+        if ptr as usize != self.last || self.current >= self.allocated {
+            return false;
+        }
+        let (start, size) = self.chunks[self.current];
+        if self.last + new_size > start + size {
+            return false;
+        }
+        self.offset = self.last + new_size - start;
+        true
+    }
+}
+
+/// `size` bytes of fresh memory (page-aligned), or null when the memory limit says no.
+#[cfg(target_arch = "wasm32")]
+fn grab(size: usize) -> *mut u8 {
+    const PAGE: usize = 64 << 10;
+    match core::arch::wasm32::memory_grow(0, size.div_ceil(PAGE)) {
+        usize::MAX => std::ptr::null_mut(),
+        old => (old * PAGE) as *mut u8,
+    }
+}
+
+/// Natively (the unit test below) chunks come from the system allocator and are leaked.
+#[cfg(not(target_arch = "wasm32"))]
+fn grab(size: usize) -> *mut u8 {
+    Layout::from_size_align(size, 16).map_or(std::ptr::null_mut(), |l| unsafe { std::alloc::System.alloc(l) })
+}
+
+impl CallArena {
+    pub const fn new() -> Self {
+        CallArena(UnsafeCell::new(State { call: Region::new(), kept: Region::new(), persistent: 0, spent: false }))
+    }
+
+    #[allow(clippy::mut_from_ref)]
+    fn state(&self) -> &mut State {
+        // SAFETY: single-threaded, and no reference outlives one allocator call.
+        unsafe { &mut *self.0.get() }
+    }
+}
+
+impl Default for CallArena {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 unsafe impl GlobalAlloc for CallArena {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let s = self.state();
-        if s.arena_active() {
-            s.bump(layout)
-        } else {
-            System.alloc(layout)
+        if s.persistent > 0 {
+            return s.kept.bump(layout);
         }
+        if s.spent {
+            s.spent = false;
+            s.call.rewind();
+        }
+        s.call.bump(layout)
     }
 
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let s = self.state();
-        if !s.owns(ptr) {
-            System.dealloc(ptr, layout)
-        }
-    }
+    /// Nothing is freed one by one: the call region rewinds as a whole, the kept one lives
+    /// as long as the instance.
+    unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {}
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let s = self.state();
-        if !s.owns(ptr) {
-            return System.realloc(ptr, layout, new_size);
-        }
         if new_size <= layout.size() {
             return ptr;
         }
-        // The latest bump grows in place while its chunk has room.
-        if s.arena_active() && ptr as usize == s.last && s.current < s.allocated {
-            let (start, size) = s.chunks[s.current];
-            if s.last + new_size <= start + size {
-                s.offset = s.last + new_size - start;
-                return ptr;
-            }
+        let s = self.state();
+        let region = if s.kept.owns(ptr) { &mut s.kept } else { &mut s.call };
+        if region.grow_last(ptr, new_size) {
+            return ptr;
         }
-        let new = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+        // A bump in the same region (never a rewind: `ptr` is still live).
+        let new = region.bump(Layout::from_size_align_unchecked(new_size, layout.align()));
         if !new.is_null() {
             std::ptr::copy_nonoverlapping(ptr, new, layout.size());
         }
@@ -143,24 +173,17 @@ unsafe impl GlobalAlloc for CallArena {
     }
 }
 
+/// The global allocator of policy components. Linked into another wasm program
+/// (`no-component-exports`), a policy crate leaves that program's allocator alone.
 #[cfg(target_arch = "wasm32")]
-#[global_allocator]
+#[cfg_attr(not(feature = "no-component-exports"), global_allocator)]
 static ALLOCATOR: CallArena = CallArena::new();
 
-/// Rewinds the arena and routes allocations to it: the start of a policy call.
-#[cfg(target_arch = "wasm32")]
-pub fn begin_call() {
-    let s = ALLOCATOR.state();
-    s.current = 0;
-    s.offset = 0;
-    s.last = 0;
-    s.in_call = true;
-}
-
-/// Allocations go to the system allocator again: the end of a policy call.
+/// The call has returned: what it allocated stays readable until the host starts the next
+/// cycle, whose first allocation rewinds the call region.
 #[cfg(target_arch = "wasm32")]
 pub fn end_call() {
-    ALLOCATOR.state().in_call = false;
+    ALLOCATOR.state().spent = true;
 }
 
 /// Runs `f` with allocations that outlive the call (the instance's cached config).
@@ -181,26 +204,28 @@ mod tests {
     fn bumps_rewinds_and_grows_in_place() {
         let a = CallArena::new();
         unsafe {
-            a.state().in_call = true;
             let l = Layout::from_size_align(10, 8).unwrap();
             let p1 = a.alloc(l);
             let p2 = a.alloc(l);
-            assert!(a.state().owns(p1) && a.state().owns(p2));
+            assert!(a.state().call.owns(p1) && a.state().call.owns(p2));
             assert_eq!(p2 as usize - p1 as usize, 16, "aligned bump");
             let grown = a.realloc(p2, l, 1000);
             assert_eq!(grown, p2, "the last allocation grows in place");
             let big = a.alloc(Layout::from_size_align(200 << 10, 16).unwrap());
-            assert!(a.state().owns(big), "a bigger chunk is added");
+            assert!(a.state().call.owns(big), "a bigger chunk is added");
             a.dealloc(p1, l);
-            // Rewind: the next call reuses the same memory from the start.
-            a.state().current = 0;
-            a.state().offset = 0;
+            // Kept allocations come from their own region and survive the rewind.
+            a.state().persistent += 1;
+            let kept = a.alloc(l);
+            a.state().persistent -= 1;
+            assert!(a.state().kept.owns(kept) && !a.state().call.owns(kept));
+            // The call ends; its answer stays readable until the next cycle's first
+            // allocation, which starts again from the beginning.
+            a.state().spent = true;
+            assert_eq!(a.realloc(big, Layout::from_size_align(200 << 10, 16).unwrap(), 10), big, "shrinking keeps the block");
             assert_eq!(a.alloc(l), p1);
-            // Outside a call, the system allocator serves and frees.
-            a.state().in_call = false;
-            let sys = a.alloc(l);
-            assert!(!a.state().owns(sys));
-            a.dealloc(sys, l);
+            assert_eq!(a.alloc(l), p2, "rewound once, then bumps on");
+            assert!(a.state().kept.owns(kept) && a.state().kept.offset > 0, "the kept region does not rewind");
         }
     }
 }

@@ -182,9 +182,29 @@ impl Outcome {
 
 /// `12345` → `"123.45"`: minor units shown with two decimals, for reasons.
 pub fn money(amount: Money) -> String {
-    let sign = if amount < 0 { "-" } else { "" };
-    let a = amount.unsigned_abs();
-    format!("{sign}{}.{:02}", a / 100, a % 100)
+    // Digits written backwards into a buffer: no `core::fmt` machinery in guests' hot path.
+    let mut buf = [0u8; 24];
+    let mut at = buf.len();
+    let mut a = amount.unsigned_abs();
+    let mut put = |b: u8| {
+        at -= 1;
+        buf[at] = b;
+    };
+    put(b'0' + (a % 10) as u8);
+    put(b'0' + (a / 10 % 10) as u8);
+    put(b'.');
+    a /= 100;
+    loop {
+        put(b'0' + (a % 10) as u8);
+        a /= 10;
+        if a == 0 {
+            break;
+        }
+    }
+    if amount < 0 {
+        put(b'-');
+    }
+    buf[at..].iter().map(|&b| b as char).collect()
 }
 
 #[cfg(test)]
@@ -197,6 +217,10 @@ mod tests {
         assert_eq!(money(5), "0.05");
         assert_eq!(money(12345), "123.45");
         assert_eq!(money(-250), "-2.50");
+        assert_eq!(money(100), "1.00");
+        assert_eq!(money(-7), "-0.07");
+        assert_eq!(money(i64::MAX), "92233720368547758.07");
+        assert_eq!(money(i64::MIN), "-92233720368547758.08");
     }
 
     #[test]
