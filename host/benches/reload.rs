@@ -14,6 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceExt as _;
 
+/// The allocator the `perk` binary runs with, so the figures are the binary's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn manifest(points_per_unit: i64) -> String {
     format!(
         "[campaign]\nname = \"Reload\"\ncurrency = \"RUB\"\n\n[[policy]]\nid = \"points\"\nmodule = \"points\"\n[policy.config]\nunit = 100\n\

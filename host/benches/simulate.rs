@@ -10,6 +10,10 @@ use perk_sdk::Purchase;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+/// The allocator the `perk` binary runs with, so the figures are the binary's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The 3-policy rules as a plain loop over the same purchases (see tests/e2e/simulate.rs).
 fn native(purchases: &[Purchase]) -> i64 {
     #[derive(Default)]

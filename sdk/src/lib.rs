@@ -49,6 +49,7 @@ pub mod json;
 pub mod log;
 mod model;
 mod outcome;
+pub mod text;
 pub mod wire;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -154,6 +155,7 @@ pub fn parse_config<P: Policy>(json: &str) -> Result<P::Config> {
 
 /// Everything a policy file usually needs.
 pub mod prelude {
+    pub use crate::text;
     pub use crate::{
         money, Context, Coupon, Customer, Error, Event, Granted, LineItem, Money, Outcome, Percent, Policy, Progress, Purchase, Result,
         Reward, RewardSpec, Timestamp, Unit,

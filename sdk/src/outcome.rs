@@ -182,29 +182,9 @@ impl Outcome {
 
 /// `12345` → `"123.45"`: minor units shown with two decimals, for reasons.
 pub fn money(amount: Money) -> String {
-    // Digits written backwards into a buffer: no `core::fmt` machinery in guests' hot path.
-    let mut buf = [0u8; 24];
-    let mut at = buf.len();
-    let mut a = amount.unsigned_abs();
-    let mut put = |b: u8| {
-        at -= 1;
-        buf[at] = b;
-    };
-    put(b'0' + (a % 10) as u8);
-    put(b'0' + (a / 10 % 10) as u8);
-    put(b'.');
-    a /= 100;
-    loop {
-        put(b'0' + (a % 10) as u8);
-        a /= 10;
-        if a == 0 {
-            break;
-        }
-    }
-    if amount < 0 {
-        put(b'-');
-    }
-    buf[at..].iter().map(|&b| b as char).collect()
+    let mut out = String::new();
+    crate::text::push_money(&mut out, amount);
+    out
 }
 
 #[cfg(test)]

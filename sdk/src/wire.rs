@@ -243,169 +243,195 @@ pub fn encode_outcome(o: &Outcome) -> Vec<u8> {
 // ------------------------------------------------------------------------------ decoding
 
 /// Reads values from a buffer, checking every length against what is left.
+///
+/// Reads do not return `Result`: the first problem is remembered (with its offset), every
+/// later read then sees the end of the buffer and yields an empty value, and [`Reader::finish`]
+/// reports the problem. Decoders are straight-line code, which compiles to far less wasm than
+/// a `?` after every field, and a damaged buffer still never allocates past its own size.
 pub struct Reader<'a> {
     buf: &'a [u8],
     at: usize,
     /// Strings point into `buf` instead of being copied (see [`InPlace`]).
     in_place: bool,
+    error: Option<WireError>,
 }
 
 impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, at: 0, in_place: false }
+        Reader { buf, at: 0, in_place: false, error: None }
     }
 
-    fn fail<T>(&self, what: &'static str) -> Result<T> {
-        Err(WireError { at: self.at, what })
+    /// Remembers the first problem and stops reading.
+    #[cold]
+    fn fail(&mut self, at: usize, what: &'static str) {
+        if self.error.is_none() {
+            self.error = Some(WireError { at, what });
+        }
+        self.at = self.buf.len();
+    }
+
+    /// `value`, unless a read failed or bytes are left over.
+    pub fn finish<T>(self, value: T) -> Result<T> {
+        match self.error {
+            Some(e) => Err(e),
+            None if self.at != self.buf.len() => Err(WireError { at: self.at, what: "trailing bytes" }),
+            None => Ok(value),
+        }
     }
 
     #[inline]
-    pub fn byte(&mut self) -> Result<u8> {
+    pub fn byte(&mut self) -> u8 {
         match self.buf.get(self.at) {
             Some(&b) => {
                 self.at += 1;
-                Ok(b)
+                b
             }
-            None => self.fail("unexpected end"),
+            None => {
+                self.fail(self.at, "unexpected end");
+                0
+            }
         }
     }
 
     #[inline]
-    pub fn u64(&mut self) -> Result<u64> {
+    pub fn u64(&mut self) -> u64 {
         let mut v: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
+        let mut shift = 0;
+        while shift < 64 {
+            let b = self.byte();
             v |= ((b & 0x7f) as u64) << shift;
             if b < 0x80 {
-                return Ok(v);
+                return v;
             }
+            shift += 7;
         }
-        self.fail("varint longer than 10 bytes")
+        self.fail(self.at, "varint longer than 10 bytes");
+        0
     }
 
     #[inline]
-    pub fn u32(&mut self) -> Result<u32> {
-        let v = self.u64()?;
-        u32::try_from(v).or_else(|_| self.fail("number over u32"))
+    pub fn u32(&mut self) -> u32 {
+        let start = self.at;
+        let v = self.u64();
+        u32::try_from(v).unwrap_or_else(|_| {
+            self.fail(start, "number over u32");
+            0
+        })
     }
 
     #[inline]
-    pub fn i64(&mut self) -> Result<i64> {
-        let v = self.u64()?;
-        Ok((v >> 1) as i64 ^ -((v & 1) as i64))
+    pub fn i64(&mut self) -> i64 {
+        let v = self.u64();
+        (v >> 1) as i64 ^ -((v & 1) as i64)
     }
 
     /// A length or count, at most what is left (every element takes a byte at least).
     #[inline]
-    fn len(&mut self) -> Result<usize> {
-        let n = self.u64()?;
+    fn len(&mut self) -> usize {
+        let start = self.at;
+        let n = self.u64();
         if n > (self.buf.len() - self.at) as u64 {
-            return self.fail("length beyond the end");
+            self.fail(start, "length beyond the end");
+            return 0;
         }
-        Ok(n as usize)
+        n as usize
     }
 
     #[inline]
-    pub fn bytes(&mut self) -> Result<&'a [u8]> {
-        let n = self.len()?;
+    pub fn bytes(&mut self) -> &'a [u8] {
+        let n = self.len();
         let b = &self.buf[self.at..self.at + n];
         self.at += n;
-        Ok(b)
+        b
     }
 
     #[inline]
-    pub fn str(&mut self) -> Result<&'a str> {
+    pub fn str(&mut self) -> &'a str {
         let start = self.at;
-        let b = self.bytes()?;
+        let b = self.bytes();
         if self.in_place {
             // SAFETY: in-place decoding is only for buffers `encode_*` wrote from `str`s
             // (the callers' contract); the host checks what a guest writes.
-            return Ok(unsafe { std::str::from_utf8_unchecked(b) });
+            return unsafe { std::str::from_utf8_unchecked(b) };
         }
-        std::str::from_utf8(b).map_err(|_| WireError { at: start, what: "string is not UTF-8" })
+        std::str::from_utf8(b).unwrap_or_else(|_| {
+            self.fail(start, "string is not UTF-8");
+            ""
+        })
     }
 
     #[inline]
-    pub fn string(&mut self) -> Result<String> {
-        let s = self.str()?;
+    pub fn string(&mut self) -> String {
+        let s = self.str();
         if self.in_place && !s.is_empty() {
             // SAFETY: only reached through `InPlace`, which never drops the value the
             // string ends up in, never hands out `&mut` to it, and cannot outlive `buf`;
             // so this string is never freed, grown or written, and only read while `buf` lives.
-            return Ok(unsafe { String::from_raw_parts(s.as_ptr() as *mut u8, s.len(), s.len()) });
+            return unsafe { String::from_raw_parts(s.as_ptr() as *mut u8, s.len(), s.len()) };
         }
-        Ok(s.to_string())
+        s.to_string()
     }
 
     #[inline]
-    fn flag(&mut self) -> Result<bool> {
-        match self.byte()? {
-            0 => Ok(false),
-            1 => Ok(true),
+    fn flag(&mut self) -> bool {
+        match self.byte() {
+            0 => false,
+            1 => true,
             _ => {
-                self.at -= 1;
-                self.fail("option flag is neither 0 nor 1")
+                self.fail(self.at - 1, "option flag is neither 0 nor 1");
+                false
             }
         }
     }
 
     #[inline]
-    pub fn opt_string(&mut self) -> Result<Option<String>> {
-        if self.flag()? {
-            self.string().map(Some)
-        } else {
-            Ok(None)
-        }
+    pub fn opt_string(&mut self) -> Option<String> {
+        self.flag().then(|| self.string())
     }
 
     #[inline]
-    pub fn opt_i64(&mut self) -> Result<Option<i64>> {
-        if self.flag()? {
-            self.i64().map(Some)
-        } else {
-            Ok(None)
-        }
+    pub fn opt_i64(&mut self) -> Option<i64> {
+        self.flag().then(|| self.i64())
     }
 
-    pub fn strings(&mut self) -> Result<Vec<String>> {
-        let n = self.len()?;
-        (0..n).map(|_| self.string()).collect()
+    pub fn strings(&mut self) -> Vec<String> {
+        let n = self.len();
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push(self.string());
+        }
+        v
     }
 
     #[inline]
-    pub fn pairs(&mut self) -> Result<Vec<(String, String)>> {
-        let n = self.len()?;
-        (0..n).map(|_| Ok((self.string()?, self.string()?))).collect()
-    }
-
-    /// Fails unless every byte was read.
-    pub fn end(&self) -> Result<()> {
-        if self.at != self.buf.len() {
-            return self.fail("trailing bytes");
+    pub fn pairs(&mut self) -> Vec<(String, String)> {
+        let n = self.len();
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push((self.string(), self.string()));
         }
-        Ok(())
+        v
     }
 
-    fn customer(&mut self) -> Result<Customer> {
-        Ok(Customer {
-            id: self.string()?,
-            tier: self.opt_string()?,
-            points: self.i64()?,
-            lifetime_spend: self.i64()?,
-            purchases: self.u32()?,
-            first_purchase_at: self.opt_i64()?,
-            last_purchase_at: self.opt_i64()?,
-            birthday: self.opt_string()?,
-            segments: self.strings()?,
-        })
-    }
-
-    fn head(&mut self) -> Result<(Timestamp, Option<String>)> {
-        if self.byte()? != INPUT_VERSION {
-            self.at -= 1;
-            return self.fail("input encoding version differs from this SDK's (rebuild the policy with a matching perk-sdk)");
+    fn customer(&mut self) -> Customer {
+        Customer {
+            id: self.string(),
+            tier: self.opt_string(),
+            points: self.i64(),
+            lifetime_spend: self.i64(),
+            purchases: self.u32(),
+            first_purchase_at: self.opt_i64(),
+            last_purchase_at: self.opt_i64(),
+            birthday: self.opt_string(),
+            segments: self.strings(),
         }
-        Ok((self.i64()?, self.opt_string()?))
+    }
+
+    fn head(&mut self) -> Head {
+        if self.byte() != INPUT_VERSION {
+            self.fail(0, "input encoding version differs from this SDK's (rebuild the policy with a matching perk-sdk)");
+        }
+        Head { now: self.i64(), variant: self.opt_string() }
     }
 }
 
@@ -435,7 +461,11 @@ fn in_place<'a, T>(value: T) -> InPlace<'a, T> {
 /// `buf` must have been written by [`encode_purchase_input`] (its strings are valid UTF-8).
 pub unsafe fn decode_purchase_input_in_place(buf: &[u8]) -> Result<InPlace<'_, (Head, Purchase, Customer)>> {
     let mut r = Reader { in_place: true, ..Reader::new(buf) };
-    purchase_input(&mut r).map(in_place)
+    let value = purchase_input(&mut r);
+    // A damaged buffer's partial value is never dropped either: its strings may point
+    // into the buffer.
+    let value = in_place(value);
+    r.finish(()).map(|()| value)
 }
 
 /// [`decode_event_input`] without copying or re-checking strings.
@@ -444,7 +474,8 @@ pub unsafe fn decode_purchase_input_in_place(buf: &[u8]) -> Result<InPlace<'_, (
 /// `buf` must have been written by [`encode_event_input`] (its strings are valid UTF-8).
 pub unsafe fn decode_event_input_in_place(buf: &[u8]) -> Result<InPlace<'_, (Head, Event, Customer)>> {
     let mut r = Reader { in_place: true, ..Reader::new(buf) };
-    event_input(&mut r).map(in_place)
+    let value = in_place(event_input(&mut r));
+    r.finish(()).map(|()| value)
 }
 
 /// The host's clock and the customer's variant, which go into the policy's `Context`.
@@ -455,78 +486,80 @@ pub struct Head {
 }
 
 pub fn decode_purchase_input(buf: &[u8]) -> Result<(Head, Purchase, Customer)> {
-    purchase_input(&mut Reader::new(buf))
+    let mut r = Reader::new(buf);
+    let value = purchase_input(&mut r);
+    r.finish(value)
 }
 
-fn purchase_input(r: &mut Reader) -> Result<(Head, Purchase, Customer)> {
-    let (now, variant) = r.head()?;
+fn purchase_input(r: &mut Reader) -> (Head, Purchase, Customer) {
+    let head = r.head();
     let mut p = Purchase {
-        id: r.string()?,
-        customer_id: r.string()?,
-        at: r.i64()?,
-        currency: r.string()?,
-        total: r.i64()?,
-        shipping: r.i64()?,
+        id: r.string(),
+        customer_id: r.string(),
+        at: r.i64(),
+        currency: r.string(),
+        total: r.i64(),
+        shipping: r.i64(),
         ..Default::default()
     };
-    let n = r.len()?;
+    let n = r.len();
     p.items.reserve(n);
     for _ in 0..n {
-        p.items.push(LineItem { sku: r.string()?, category: r.string()?, quantity: r.u32()?, unit_price: r.i64()?, tags: r.strings()? });
+        p.items.push(LineItem { sku: r.string(), category: r.string(), quantity: r.u32(), unit_price: r.i64(), tags: r.strings() });
     }
-    p.channel = r.string()?;
-    p.partner = r.opt_string()?;
-    p.coupons = r.strings()?;
-    p.attributes = r.pairs()?;
-    let c = r.customer()?;
-    r.end()?;
-    Ok((Head { now, variant }, p, c))
+    p.channel = r.string();
+    p.partner = r.opt_string();
+    p.coupons = r.strings();
+    p.attributes = r.pairs();
+    let c = r.customer();
+    (head, p, c)
 }
 
 pub fn decode_event_input(buf: &[u8]) -> Result<(Head, Event, Customer)> {
-    event_input(&mut Reader::new(buf))
+    let mut r = Reader::new(buf);
+    let value = event_input(&mut r);
+    r.finish(value)
 }
 
-fn event_input(r: &mut Reader) -> Result<(Head, Event, Customer)> {
-    let (now, variant) = r.head()?;
-    let e = Event { id: r.string()?, customer_id: r.string()?, at: r.i64()?, kind: r.string()?, attributes: r.pairs()? };
-    let c = r.customer()?;
-    r.end()?;
-    Ok((Head { now, variant }, e, c))
+fn event_input(r: &mut Reader) -> (Head, Event, Customer) {
+    let head = r.head();
+    let e = Event { id: r.string(), customer_id: r.string(), at: r.i64(), kind: r.string(), attributes: r.pairs() };
+    let c = r.customer();
+    (head, e, c)
 }
 
 pub fn decode_outcome(buf: &[u8]) -> Result<Outcome> {
     let mut r = Reader::new(buf);
-    let n = r.len()?;
+    let n = r.len();
     let mut rewards = Vec::with_capacity(n);
     for _ in 0..n {
-        let reward = match r.byte()? {
-            0 => Reward::Points { amount: r.i64()? },
-            1 => Reward::PointsFor { customer: r.string()?, amount: r.i64()? },
-            2 => Reward::OrderDiscount { amount: r.i64()? },
-            3 => Reward::ItemDiscount { sku: r.string()?, amount: r.i64()? },
-            4 => Reward::PercentDiscount { basis_points: r.u32()? },
-            5 => Reward::Cashback { amount: r.i64()? },
+        let reward = match r.byte() {
+            0 => Reward::Points { amount: r.i64() },
+            1 => Reward::PointsFor { customer: r.string(), amount: r.i64() },
+            2 => Reward::OrderDiscount { amount: r.i64() },
+            3 => Reward::ItemDiscount { sku: r.string(), amount: r.i64() },
+            4 => Reward::PercentDiscount { basis_points: r.u32() },
+            5 => Reward::Cashback { amount: r.i64() },
             6 => Reward::FreeShipping,
-            7 => Reward::Coupon(Coupon { code: r.string()?, percent_off: r.u32()?, amount_off: r.i64()?, valid_until: r.i64()? }),
-            8 => Reward::SetTier { tier: r.string()? },
-            9 => Reward::Badge { name: r.string()? },
-            10 => Reward::Perk { name: r.string()? },
+            7 => Reward::Coupon(Coupon { code: r.string(), percent_off: r.u32(), amount_off: r.i64(), valid_until: r.i64() }),
+            8 => Reward::SetTier { tier: r.string() },
+            9 => Reward::Badge { name: r.string() },
+            10 => Reward::Perk { name: r.string() },
             _ => {
-                r.at -= 1;
-                return r.fail("unknown reward kind");
+                let at = r.at - 1;
+                r.fail(at, "unknown reward kind");
+                break;
             }
         };
-        rewards.push(Granted { reward, reason: r.string()? });
+        rewards.push(Granted { reward, reason: r.string() });
     }
-    let state = if r.flag()? { Some(r.bytes()?.to_vec()) } else { None };
-    let n = r.len()?;
+    let state = r.flag().then(|| r.bytes().to_vec());
+    let n = r.len();
     let mut progress = Vec::with_capacity(n);
     for _ in 0..n {
-        progress.push(Progress { goal: r.string()?, current: r.i64()?, target: r.i64()?, unit: r.string()? });
+        progress.push(Progress { goal: r.string(), current: r.i64(), target: r.i64(), unit: r.string() });
     }
-    r.end()?;
-    Ok(Outcome { rewards, state, progress })
+    r.finish(Outcome { rewards, state, progress })
 }
 
 #[cfg(test)]

@@ -43,10 +43,10 @@ impl Policy for Cashback {
 
     fn on_purchase(c: &Config, p: &Purchase, _customer: &Customer, _ctx: &Context) -> Result<Outcome> {
         if let Some((partner, rate)) = p.partner.as_ref().and_then(|name| c.by_partner.get_key_value(name)) {
-            return Ok(give(c, rate.of(p.total), format!("{rate} cashback at partner {partner} on {}", money(p.total))));
+            return Ok(give(c, rate.of(p.total), text!(rate, " cashback at partner ", partner, " on ", money(p.total))));
         }
         if p.items.is_empty() {
-            return Ok(give(c, c.percent.of(p.total), format!("{} cashback on {}", c.percent, money(p.total))));
+            return Ok(give(c, c.percent.of(p.total), text!(c.percent, " cashback on ", money(p.total))));
         }
         // Sum per rate, then round once per rate: splitting an order does not lose kopecks.
         let mut by_rate: BTreeMap<Percent, (Money, Vec<&str>)> = BTreeMap::new();
@@ -59,13 +59,12 @@ impl Policy for Cashback {
             }
         }
         let amount: Money = by_rate.iter().map(|(rate, (base, _))| rate.of(*base)).sum();
-        let parts: Vec<String> = by_rate
-            .iter()
-            .rev()
-            .filter(|(rate, _)| rate.basis_points() > 0)
-            .map(|(rate, (base, cats))| format!("{rate} of {} ({})", money(*base), cats.join(", ")))
-            .collect();
-        Ok(give(c, amount, format!("cashback: {}", parts.join(" + "))))
+        let mut reason = String::from("cashback: ");
+        for (i, (rate, (base, cats))) in by_rate.iter().rev().filter(|(rate, _)| rate.basis_points() > 0).enumerate() {
+            let sep = if i == 0 { "" } else { " + " };
+            reason.push_str(&text!(sep, rate, " of ", money(*base), " (", cats.join(", "), ")"));
+        }
+        Ok(give(c, amount, reason))
     }
 }
 
@@ -74,7 +73,7 @@ fn give(c: &Config, amount: Money, reason: String) -> Outcome {
     if capped <= 0 {
         return Outcome::new();
     }
-    let reason = if capped < amount { format!("{reason}, capped at {}", money(capped)) } else { reason };
+    let reason = if capped < amount { text!(reason, ", capped at ", money(capped)) } else { reason };
     Outcome::new().cashback(capped, reason)
 }
 

@@ -81,7 +81,7 @@ impl Policy for Points {
     fn on_purchase(c: &Config, p: &Purchase, customer: &Customer, _ctx: &Context) -> Result<Outcome> {
         let total = p.total.max(0);
         let (unit, per_unit, via) = match p.partner.as_ref().and_then(|name| c.by_partner.get_key_value(name)) {
-            Some((name, r)) => (r.unit, r.points_per_unit, format!(" at partner {name}")),
+            Some((name, r)) => (r.unit, r.points_per_unit, text!(" at partner ", name)),
             None => (c.unit, c.points_per_unit, String::new()),
         };
         // Spend weighted by the lines' multipliers (in percent), rounded down once.
@@ -94,14 +94,29 @@ impl Policy for Points {
         let boosted = weighted != total as i128 * 100;
         let units = (weighted / 100 / unit as i128) as i64;
         let base = units.saturating_mul(per_unit);
-        let what = if boosted { format!("{} with product multipliers", money((weighted / 100) as Money)) } else { money(total) };
+        let what = if boosted { text!(money((weighted / 100) as Money), " with product multipliers") } else { money(total) };
         let pct = customer.tier.as_ref().and_then(|t| c.tier_multipliers_pct.get(t).map(|pct| (t, *pct)));
         let (points, reason) = match pct {
             Some((tier, pct)) if pct != 100 => {
                 let points = base.saturating_mul(pct as i64) / 100;
-                (points, format!("{base} base points ({per_unit} per {} spent on {what}{via}) × {pct}% for {tier} tier", money(unit)))
+                let reason = text!(
+                    base,
+                    " base points (",
+                    per_unit,
+                    " per ",
+                    money(unit),
+                    " spent on ",
+                    what,
+                    via,
+                    ") × ",
+                    pct,
+                    "% for ",
+                    tier,
+                    " tier"
+                );
+                (points, reason)
             }
-            _ => (base, format!("{per_unit} points per {} spent on {what}{via}", money(unit))),
+            _ => (base, text!(per_unit, " points per ", money(unit), " spent on ", what, via)),
         };
         Ok(Outcome::new().points(points, reason).progress("next point", total % unit, unit, Unit::Money))
     }

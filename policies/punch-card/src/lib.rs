@@ -56,13 +56,14 @@ impl Policy for PunchCard {
                     return Ok(Outcome::new().progress(c.goal.clone(), on_card, c.every as i64, Unit::Purchases));
                 }
                 let n = stamps.count + 1;
-                (n, Outcome::new().state(&Stamps { count: n }), format!("{cat} purchase"))
+                (n, Outcome::new().state(&Stamps { count: n }), text!(cat, " purchase"))
             }
         };
         let on_card = (n % every) as i64;
         out = out.progress(c.goal.clone(), on_card, c.every as i64, Unit::Purchases);
         if on_card == 0 {
-            out = out.points(c.bonus_points, format!("{}: {what} #{n}, every {}th earns {} points", c.goal, c.every, c.bonus_points));
+            out =
+                out.points(c.bonus_points, text!(c.goal, ": ", what, " #", n, ", every ", c.every, "th earns ", c.bonus_points, " points"));
         }
         Ok(out)
     }

@@ -23,9 +23,9 @@ impl Level {
 
     fn threshold(&self) -> String {
         match (self.min_spend, self.min_purchases) {
-            (Some(s), Some(n)) => format!("{} or {n} purchases", money(s)),
+            (Some(s), Some(n)) => text!(money(s), " or ", n, " purchases"),
             (Some(s), None) => money(s),
-            (None, Some(n)) => format!("{n} purchases"),
+            (None, Some(n)) => text!(n, " purchases"),
             (None, None) => "nothing".into(),
         }
     }
@@ -151,7 +151,7 @@ impl Policy for Tiers {
         let mut out = Outcome::new();
         if let Some(l) = held.map(|h| &c.levels[h]) {
             if let Some(off) = l.percent_off.filter(|p| p.basis_points() > 0) {
-                out = out.reward(Reward::PercentDiscount { basis_points: off.basis_points() }, format!("{} members: {off} off", l.name));
+                out = out.reward(Reward::PercentDiscount { basis_points: off.basis_points() }, text!(l.name, " members: ", off, " off"));
             }
         }
         let reached = |spend: Money, purchases: u64| c.levels.iter().rposition(|l| l.reached(spend, purchases));
@@ -219,20 +219,35 @@ impl Policy for Tiers {
                     let l = &c.levels[r];
                     let verb = if held.is_some_and(|h| h > r) { "falls to" } else { "reaches" };
                     let reason = why.map_or_else(
-                        || format!("{what} spend {} and {purchases} purchases: {verb} {} (from {})", money(spend), l.name, l.threshold()),
-                        |w| format!("{w}: {verb} {}", l.name),
+                        || {
+                            text!(
+                                what,
+                                " spend ",
+                                money(spend),
+                                " and ",
+                                purchases,
+                                " purchases: ",
+                                verb,
+                                " ",
+                                l.name,
+                                " (from ",
+                                l.threshold(),
+                                ")"
+                            )
+                        },
+                        |w| text!(w, ": ", verb, " ", l.name),
                     );
                     out = out.set_tier(l.name.clone(), reason);
                 }
                 // Only when moving down: below every level.
-                None => out = out.set_tier("", why.unwrap_or_else(|| format!("{what} spend {} is below every tier", money(spend)))),
+                None => out = out.set_tier("", why.unwrap_or_else(|| text!(what, " spend ", money(spend), " is below every tier"))),
             }
         }
         let next = new.map_or(0, |r| r + 1);
         if let Some(l) = c.levels.get(next) {
             match (l.min_spend, l.min_purchases) {
-                (Some(m), _) => out = out.progress(format!("{} tier", l.name), spend, m, Unit::Money),
-                (None, Some(n)) => out = out.progress(format!("{} tier", l.name), purchases as i64, n as i64, Unit::Purchases),
+                (Some(m), _) => out = out.progress(text!(l.name, " tier"), spend, m, Unit::Money),
+                (None, Some(n)) => out = out.progress(text!(l.name, " tier"), purchases as i64, n as i64, Unit::Purchases),
                 (None, None) => {}
             }
         }

@@ -1,0 +1,165 @@
+//! Reasons and labels built from pieces, without `core::fmt`.
+//!
+//! `format!` goes through `core::fmt`: a `dyn Write`, a `Formatter` with padding rules, and
+//! a call per piece. Compiled to wasm that is several times the cost of the policy's own
+//! arithmetic. [`text!`](crate::text!) appends each piece straight to one `String` (which
+//! the guest's arena grows in place), so a reason costs about as much as its bytes:
+//!
+//! ```
+//! use perk_sdk::{text, money};
+//! let (n, goal) = (5, "free coffee");
+//! assert_eq!(text!(goal, ": purchase #", n, " on ", money(1250)), "free coffee: purchase #5 on 12.50");
+//! ```
+
+use crate::{Money, Percent};
+
+/// Something [`text!`](crate::text!) can append.
+pub trait Piece {
+    fn push_to(&self, out: &mut String);
+}
+
+impl Piece for str {
+    #[inline]
+    fn push_to(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Piece for String {
+    #[inline]
+    fn push_to(&self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Piece for char {
+    #[inline]
+    fn push_to(&self, out: &mut String) {
+        out.push(*self);
+    }
+}
+
+impl<T: Piece + ?Sized> Piece for &T {
+    #[inline]
+    fn push_to(&self, out: &mut String) {
+        (**self).push_to(out);
+    }
+}
+
+/// Appends `v` in decimal.
+pub fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // ASCII digits: one byte per char.
+    out.extend(buf[at..].iter().map(|&b| b as char));
+}
+
+/// Appends `v` in decimal, with a `-` when negative.
+pub fn push_i64(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    push_u64(out, v.unsigned_abs());
+}
+
+/// Appends minor units with two decimals: `12345` → `123.45` (as [`money`](crate::money)).
+pub fn push_money(out: &mut String, amount: Money) {
+    if amount < 0 {
+        out.push('-');
+    }
+    let a = amount.unsigned_abs();
+    push_u64(out, a / 100);
+    out.push('.');
+    out.push((b'0' + (a % 100 / 10) as u8) as char);
+    out.push((b'0' + (a % 10) as u8) as char);
+}
+
+macro_rules! unsigned {
+    ($($t:ty),*) => {$(
+        impl Piece for $t {
+            #[inline]
+            fn push_to(&self, out: &mut String) {
+                push_u64(out, *self as u64);
+            }
+        }
+    )*};
+}
+
+macro_rules! signed {
+    ($($t:ty),*) => {$(
+        impl Piece for $t {
+            #[inline]
+            fn push_to(&self, out: &mut String) {
+                push_i64(out, *self as i64);
+            }
+        }
+    )*};
+}
+
+unsigned!(u8, u16, u32, u64, usize);
+signed!(i8, i16, i32, i64, isize);
+
+/// As its `Display`: `5%`, `2.5%`, `1.25%`.
+impl Piece for Percent {
+    fn push_to(&self, out: &mut String) {
+        let bp = self.basis_points();
+        push_u64(out, (bp / 100) as u64);
+        match bp % 100 {
+            0 => {}
+            r if r % 10 == 0 => {
+                out.push('.');
+                push_u64(out, (r / 10) as u64);
+            }
+            r => {
+                out.push('.');
+                out.push((b'0' + (r / 10) as u8) as char);
+                out.push((b'0' + (r % 10) as u8) as char);
+            }
+        }
+        out.push('%');
+    }
+}
+
+/// A `String` of the pieces in order: `&str`, `String`, `char`, integers, [`Percent`](crate::Percent).
+#[macro_export]
+macro_rules! text {
+    ($($piece:expr),* $(,)?) => {{
+        let mut out = ::std::string::String::new();
+        $( $crate::text::Piece::push_to(&$piece, &mut out); )*
+        out
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_read_as_their_display() {
+        for v in [0i64, 7, -7, 10, 1234567, i64::MAX, i64::MIN] {
+            assert_eq!(text!(v), v.to_string());
+        }
+        for v in [0u64, 9, 10, u64::MAX] {
+            assert_eq!(text!(v), v.to_string());
+        }
+        for bp in [0u32, 500, 250, 125, 10_000, 1, 10] {
+            let p = Percent::from_basis_points(bp);
+            assert_eq!(text!(p), p.to_string(), "{bp} basis points");
+        }
+        for m in [0, 5, 12345, -250, i64::MAX, i64::MIN] {
+            let mut s = String::new();
+            push_money(&mut s, m);
+            assert_eq!(s, crate::money(m));
+        }
+        let name = String::from("anna");
+        assert_eq!(text!("hi ", name, '!', " #", 3u32, " ", &name), "hi anna! #3 anna");
+    }
+}
