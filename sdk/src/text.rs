@@ -16,12 +16,20 @@ use crate::{Money, Percent};
 /// Something [`text!`](crate::text!) can append.
 pub trait Piece {
     fn push_to(&self, out: &mut String);
+    /// Bytes it will take at most (numbers: their widest), so a text allocates once.
+    fn max_len(&self) -> usize {
+        20
+    }
 }
 
 impl Piece for str {
     #[inline]
     fn push_to(&self, out: &mut String) {
         out.push_str(self);
+    }
+    #[inline]
+    fn max_len(&self) -> usize {
+        self.len()
     }
 }
 
@@ -30,6 +38,10 @@ impl Piece for String {
     fn push_to(&self, out: &mut String) {
         out.push_str(self);
     }
+    #[inline]
+    fn max_len(&self) -> usize {
+        self.len()
+    }
 }
 
 impl Piece for char {
@@ -37,12 +49,20 @@ impl Piece for char {
     fn push_to(&self, out: &mut String) {
         out.push(*self);
     }
+    #[inline]
+    fn max_len(&self) -> usize {
+        self.len_utf8()
+    }
 }
 
 impl<T: Piece + ?Sized> Piece for &T {
     #[inline]
     fn push_to(&self, out: &mut String) {
         (**self).push_to(out);
+    }
+    #[inline]
+    fn max_len(&self) -> usize {
+        (**self).max_len()
     }
 }
 
@@ -58,8 +78,8 @@ pub fn push_u64(out: &mut String, mut v: u64) {
             break;
         }
     }
-    // ASCII digits: one byte per char.
-    out.extend(buf[at..].iter().map(|&b| b as char));
+    // SAFETY: ASCII digits only.
+    out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) });
 }
 
 /// Appends `v` in decimal, with a `-` when negative.
@@ -129,11 +149,25 @@ impl Piece for Percent {
 }
 
 /// A `String` of the pieces in order: `&str`, `String`, `char`, integers, [`Percent`](crate::Percent).
+/// Each piece is evaluated once; the string is allocated once, at its widest size.
 #[macro_export]
 macro_rules! text {
-    ($($piece:expr),* $(,)?) => {{
-        let mut out = ::std::string::String::new();
-        $( $crate::text::Piece::push_to(&$piece, &mut out); )*
+    ($($piece:expr),* $(,)?) => {
+        $crate::__text!(@bind [] $($piece,)*)
+    };
+}
+
+/// `text!`'s binding step: each piece is evaluated into its own (hygienic) `piece` local.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __text {
+    (@bind [$($bound:ident)*] $head:expr, $($rest:expr,)*) => {{
+        let piece = &$head;
+        $crate::__text!(@bind [$($bound)* piece] $($rest,)*)
+    }};
+    (@bind [$($bound:ident)*]) => {{
+        let mut out = ::std::string::String::with_capacity(0 $( + $crate::text::Piece::max_len($bound) )*);
+        $( $crate::text::Piece::push_to($bound, &mut out); )*
         out
     }};
 }
@@ -161,5 +195,12 @@ mod tests {
         }
         let name = String::from("anna");
         assert_eq!(text!("hi ", name, '!', " #", 3u32, " ", &name), "hi anna! #3 anna");
+        let mut calls = 0;
+        let mut next = || {
+            calls += 1;
+            calls
+        };
+        assert_eq!(text!(next(), "-", next()), "1-2", "each piece is evaluated once, in order");
+        assert_eq!(text!(), "");
     }
 }
