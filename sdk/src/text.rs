@@ -166,6 +166,7 @@ macro_rules! __text {
         $crate::__text!(@bind [$($bound)* piece] $($rest,)*)
     }};
     (@bind [$($bound:ident)*]) => {{
+        #[allow(unused_mut)] // `text!()`: nothing to push
         let mut out = ::std::string::String::with_capacity(0 $( + $crate::text::Piece::max_len($bound) )*);
         $( $crate::text::Piece::push_to($bound, &mut out); )*
         out
