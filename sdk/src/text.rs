@@ -22,27 +22,22 @@ pub trait Piece {
     }
 }
 
-impl Piece for str {
-    #[inline]
-    fn push_to(&self, out: &mut String) {
-        out.push_str(self);
-    }
-    #[inline]
-    fn max_len(&self) -> usize {
-        self.len()
-    }
+macro_rules! text_like {
+    ($($t:ty),*) => {$(
+        impl Piece for $t {
+            #[inline]
+            fn push_to(&self, out: &mut String) {
+                out.push_str(self);
+            }
+            #[inline]
+            fn max_len(&self) -> usize {
+                self.len()
+            }
+        }
+    )*};
 }
 
-impl Piece for String {
-    #[inline]
-    fn push_to(&self, out: &mut String) {
-        out.push_str(self);
-    }
-    #[inline]
-    fn max_len(&self) -> usize {
-        self.len()
-    }
-}
+text_like!(str, String);
 
 impl Piece for char {
     #[inline]
