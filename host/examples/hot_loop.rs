@@ -2,7 +2,8 @@
 //! hot path once the module is loaded.
 //!
 //! `cargo run --release -p perk-host --example hot_loop -- [policy] [calls]`
-//! (policy: `points`, `punch-card`, `tiers` or `cashback`; default `punch-card`, 2,000,000 calls).
+//! (policy: `points`, `punch-card`, `tiers`, `cashback` or `welcome`, which answers nothing: the
+//! fixed cost of a call; default `punch-card`, 2,000,000 calls).
 //! `PERK_PROFILER=perfmap` lets `perf report` name the guest's functions; `PERK_STATE` sets
 //! the stored state the policy is called with.
 

@@ -68,7 +68,7 @@ mod guest {
     }
 
     /// The instance's policy id and parsed config, set by `configure` once and kept for the
-    /// instance's life (outside the arena).
+    /// instance's life (in the arena's kept region).
     struct Configured(std::cell::UnsafeCell<Option<(String, Box<dyn std::any::Any>)>>);
     // SAFETY: wasm32 guests are single-threaded.
     unsafe impl Sync for Configured {}

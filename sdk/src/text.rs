@@ -2,8 +2,8 @@
 //!
 //! `format!` goes through `core::fmt`: a `dyn Write`, a `Formatter` with padding rules, and
 //! a call per piece. Compiled to wasm that is several times the cost of the policy's own
-//! arithmetic. [`text!`](crate::text!) appends each piece straight to one `String` (which
-//! the guest's arena grows in place), so a reason costs about as much as its bytes:
+//! arithmetic. [`text!`](crate::text!) appends each piece straight to one `String`, allocated
+//! once at its widest size, so a reason costs about as much as its bytes:
 //!
 //! ```
 //! use perk_sdk::{text, money};

@@ -438,7 +438,7 @@ impl<'a> Reader<'a> {
 /// A decoded value whose strings point into the buffer it was read from, so decoding
 /// copies no text: the guest reads the purchase in place. Read-only (it derefs to `&T`
 /// only), tied to the buffer's lifetime, and never dropped: its few allocations (the
-/// vectors) are left to the per-call arena, which rewinds after the call.
+/// vectors) are left to the arena's call region, which the next call rewinds.
 pub struct InPlace<'a, T> {
     value: std::mem::ManuallyDrop<T>,
     _buf: std::marker::PhantomData<&'a [u8]>,
