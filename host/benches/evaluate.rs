@@ -9,16 +9,23 @@
 //! - `native+config`: the same, parsing the JSON config per call as the guest does;
 //! - `fresh`: `PolicyModule::on_purchase`: a new Store and instance, lowering the inputs,
 //!   the guest's config parse and logic, lifting and checking the outcome;
-//! - `pooled`: the same on a warm instance (config parsed once per instance).
+//! - `pooled`: the same on a warm instance (config parsed once per instance);
+//! - `pooled, batch of 32`: 32 such calls in one `on-purchase-batch` call (a replay's
+//!   path), per evaluation.
 //!
 //! And a whole purchase through `evaluate::purchase` for the 3-policy coffee-shop set.
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use perk_host::manifest;
+use perk_host::runtime::Input;
 use perk_host::{evaluate, BuildOptions, Campaign, Isolation, Limits, Runtime, Situation};
 use perk_sdk::testing::config_json;
 use perk_sdk::{Context, Customer, LineItem, Outcome, Policy, Purchase};
 use std::collections::BTreeMap;
+use std::time::Instant;
+
+/// Calls per batch in the batched rows (`perk simulate`'s default).
+const BATCH: usize = 32;
 
 /// The allocator the `perk` binary runs with, so the figures are the binary's.
 #[global_allocator]
@@ -78,6 +85,19 @@ fn one<P: Policy>(c: &mut Criterion, rt: &Runtime, name: &str, config_toml: &str
     for (label, isolation) in [("fresh", Isolation::Fresh), ("pooled", Isolation::Pooled)] {
         g.bench_function(label, |b| b.iter(|| module.on_purchase(black_box(&p), black_box(&cu), 0, state, isolation).unwrap()));
     }
+    // A replay's path: 32 customers' purchases in one batched call, per evaluation.
+    let input = Input::purchase(&p, &cu, 0, None);
+    let calls = vec![(&input, state); BATCH];
+    assert!(module.call_batch(&calls, Isolation::Pooled).into_iter().all(|r| r.unwrap().outcome == native));
+    g.bench_function("pooled, batch of 32", |b| {
+        b.iter_custom(|iters| {
+            let started = Instant::now();
+            for _ in 0..iters {
+                black_box(module.call_batch(black_box(&calls), Isolation::Pooled));
+            }
+            started.elapsed() / BATCH as u32
+        })
+    });
     g.finish();
 }
 
@@ -148,6 +168,18 @@ fn campaign(c: &mut Criterion) {
     });
     g.bench_function("fresh, evaluate + combine", |b| b.iter(|| evaluate::purchase(&fresh, black_box(&p), sit)));
     g.bench_function("pooled, evaluate + combine", |b| b.iter(|| evaluate::purchase(&pooled, black_box(&p), sit)));
+    let items = vec![(&p, sit); BATCH];
+    let batched = evaluate::purchases(&pooled, &items);
+    assert!(batched.iter().all(|b| b.failures.is_empty() && b.combined.totals == e.combined.totals));
+    g.bench_function("pooled, batch of 32, evaluate + combine", |b| {
+        b.iter_custom(|iters| {
+            let started = Instant::now();
+            for _ in 0..iters {
+                black_box(evaluate::purchases(&pooled, black_box(&items)));
+            }
+            started.elapsed() / BATCH as u32
+        })
+    });
     g.finish();
 }
 

@@ -161,6 +161,36 @@ pub fn event(campaign: &Campaign, event: &Event, sit: Situation) -> Evaluation {
     run(campaign, &event.id, &event.customer_id, &nothing, event.at, None, sit, &input)
 }
 
+/// Evaluates purchases of different customers together, with the answers [`purchase`] gives
+/// each of them: every policy gets its calls as one batch (`BoundPolicy::call_batch`), so
+/// a replay pays the sandbox crossing once per policy for many purchases. The purchases
+/// must not depend on each other: distinct customers, and no budget shared between them.
+pub fn purchases(campaign: &Campaign, items: &[(&Purchase, Situation)]) -> Vec<Evaluation> {
+    let inputs: Vec<Input> = items.iter().map(|(p, sit)| Input::purchase(p, sit.customer, sit.now, sit.variant)).collect();
+    let mut gathered: Vec<Gathered> = items.iter().map(|_| Gathered::default()).collect();
+    let mut calls = Vec::with_capacity(items.len());
+    let mut whose = Vec::with_capacity(items.len());
+    for p in &campaign.policies {
+        calls.clear();
+        whose.clear();
+        for (k, (purchase, sit)) in items.iter().enumerate() {
+            match inactive_reason(p, purchase.at, Some(&purchase.channel)) {
+                Some(why) => gathered[k].inactive(p, why),
+                None => {
+                    calls.push((&inputs[k], sit.states.get(&p.spec.id).map(Vec::as_slice).unwrap_or_default()));
+                    whose.push(k);
+                }
+            }
+        }
+        let span = tracing::debug_span!("policy", id = %p.spec.id, version = p.module.short_hash(), calls = calls.len());
+        let _enter = span.enter();
+        for (&k, answer) in whose.iter().zip(p.bound.call_batch(&calls, p.spec.isolation)) {
+            gathered[k].answer(p, items[k].1.variant, answer);
+        }
+    }
+    gathered.into_iter().zip(items).map(|(g, (p, sit))| g.finish(campaign, &p.id, &p.customer_id, p, *sit)).collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run(
     campaign: &Campaign,
@@ -172,28 +202,45 @@ fn run(
     sit: Situation,
     input: &Input,
 ) -> Evaluation {
-    let mut candidates = Vec::new();
-    let mut failures = Vec::new();
-    let mut inactive = Vec::new();
-    let mut progress = Vec::new();
-    let mut logs = Vec::new();
-    let mut states = BTreeMap::new();
+    let mut g = Gathered::default();
     for p in &campaign.policies {
         if let Some(why) = inactive_reason(p, at, channel) {
-            inactive.push(Inactive { policy: p.spec.id.clone(), why });
+            g.inactive(p, why);
             continue;
         }
         let state = sit.states.get(&p.spec.id).map(Vec::as_slice).unwrap_or_default();
         let span = tracing::debug_span!("policy", id = %p.spec.id, version = p.module.short_hash());
         let _enter = span.enter();
-        match p.bound.call(input, state, p.spec.isolation) {
+        g.answer(p, sit.variant, p.bound.call(input, state, p.spec.isolation));
+    }
+    g.finish(campaign, id, customer_id, order, sit)
+}
+
+/// What the policies of one evaluation answered, in manifest order, before combining.
+#[derive(Default)]
+struct Gathered {
+    candidates: Vec<Candidate>,
+    failures: Vec<PolicyFailure>,
+    inactive: Vec<Inactive>,
+    progress: Vec<ProgressReport>,
+    logs: Vec<PolicyLogs>,
+    states: BTreeMap<String, Vec<u8>>,
+}
+
+impl Gathered {
+    fn inactive(&mut self, p: &LoadedPolicy, why: String) {
+        self.inactive.push(Inactive { policy: p.spec.id.clone(), why });
+    }
+
+    fn answer(&mut self, p: &LoadedPolicy, variant: Option<&str>, answer: Result<Evaluated, Failure>) {
+        match answer {
             Ok(Evaluated { outcome, logs: lines }) => {
                 if !lines.is_empty() {
-                    logs.push(PolicyLogs { policy: p.spec.id.clone(), lines });
+                    self.logs.push(PolicyLogs { policy: p.spec.id.clone(), lines });
                 }
                 for pr in outcome.progress {
                     let remaining = pr.remaining();
-                    progress.push(ProgressReport {
+                    self.progress.push(ProgressReport {
                         policy: p.spec.id.clone(),
                         text: progress_text(&pr.goal, remaining, &pr.unit),
                         goal: pr.goal,
@@ -204,12 +251,12 @@ fn run(
                     });
                 }
                 if let Some(s) = outcome.state {
-                    states.insert(p.spec.id.clone(), s);
+                    self.states.insert(p.spec.id.clone(), s);
                 }
-                candidates.push(Candidate {
+                self.candidates.push(Candidate {
                     policy: p.spec.id.clone(),
                     version: p.module.hash().to_string(),
-                    variant: sit.variant.map(str::to_string),
+                    variant: variant.map(str::to_string),
                     group: p.spec.group.clone(),
                     priority: p.spec.priority,
                     exclusive: p.spec.exclusive,
@@ -218,27 +265,30 @@ fn run(
             }
             Err(failure) => {
                 tracing::warn!(policy = %p.spec.id, kind = ?failure.kind, "policy failed: {}", failure.message);
-                failures.push(PolicyFailure { policy: p.spec.id.clone(), version: p.module.hash().to_string(), failure });
+                self.failures.push(PolicyFailure { policy: p.spec.id.clone(), version: p.module.hash().to_string(), failure });
             }
         }
     }
-    let m = &campaign.manifest;
-    let mut rules = Rules::new(&m.groups, m.campaign.point_value);
-    if let Some(left) = sit.budget_left {
-        rules.budget_left = left;
-    }
-    let combined = combine::combine(&candidates, order, &rules);
-    Evaluation {
-        campaign: m.campaign.name.clone(),
-        id: id.to_string(),
-        customer: customer_id.to_string(),
-        currency: m.campaign.currency.clone(),
-        combined,
-        progress,
-        failures,
-        inactive,
-        logs,
-        states,
+
+    fn finish(self, campaign: &Campaign, id: &str, customer_id: &str, order: &Purchase, sit: Situation) -> Evaluation {
+        let m = &campaign.manifest;
+        let mut rules = Rules::new(&m.groups, m.campaign.point_value);
+        if let Some(left) = sit.budget_left {
+            rules.budget_left = left;
+        }
+        let combined = combine::combine(&self.candidates, order, &rules);
+        Evaluation {
+            campaign: m.campaign.name.clone(),
+            id: id.to_string(),
+            customer: customer_id.to_string(),
+            currency: m.campaign.currency.clone(),
+            combined,
+            progress: self.progress,
+            failures: self.failures,
+            inactive: self.inactive,
+            logs: self.logs,
+            states: self.states,
+        }
     }
 }
 

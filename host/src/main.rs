@@ -99,6 +99,10 @@ struct SimulateArgs {
     /// Threads [default: the machine's cores]; campaigns with budgets use one.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+    /// Purchases of different customers evaluated together, one sandbox call per policy
+    /// for all of them (1: one by one); campaigns with budgets use 1.
+    #[arg(long, value_name = "N", default_value_t = perk_host::simulate::Options::default().batch as u16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    batch: u16,
 }
 
 #[derive(clap::Args)]
@@ -356,14 +360,14 @@ fn simulate(cli: &Cli, args: &SimulateArgs) -> Result<()> {
         _ => unreachable!("clap requires one history"),
     }
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let purchases = read::in_time_order(history);
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let bar = indicatif::ProgressBar::new(purchases.len() as u64);
+    let defaults = simulate::Options::default();
+    let options = simulate::Options { threads: args.threads.unwrap_or(defaults.threads), batch: args.batch.into() };
+    let bar = indicatif::ProgressBar::new(history.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} replaying {bar:40} {pos}/{len} purchases, {per_sec}, {eta} left")
             .expect("a valid template"),
     );
-    let report = simulate::run(&campaign, &purchases, threads, &|n| bar.inc(n));
+    let report = simulate::run(&campaign, &history, options, &|n| bar.inc(n));
     bar.finish_and_clear();
     if let Some(path) = &args.report {
         std::fs::write(path, simulate::report::html(&report)).with_context(|| format!("writing {}", path.display()))?;

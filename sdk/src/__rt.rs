@@ -104,12 +104,32 @@ mod guest {
     pub fn on_purchase<P: Policy>(input: Vec<u8>, state: Vec<u8>) -> Result<Vec<u8>, String> {
         call(|| {
             let (id, config) = configured::<P>()?;
-            // SAFETY: the host encodes inputs with `wire::encode_purchase_input`.
-            let decoded = unsafe { wire::decode_purchase_input_in_place(&input) }.map_err(|e| format!("input: {e}"))?;
-            let (head, p, c) = &*decoded;
-            let ctx = context(id, head, state);
-            answer(P::on_purchase(config, p, c, &ctx), ctx)
+            purchase::<P>(id, config, &input, state)
         })
+    }
+
+    /// Every call of the batch as [`on_purchase`] makes it, one after the other; what they
+    /// allocate is dropped with the batch.
+    pub fn on_purchase_batch<P: Policy>(batch: Vec<u8>) -> Result<Vec<u8>, String> {
+        call(|| {
+            let (id, config) = configured::<P>()?;
+            let calls = wire::decode_batch(&batch).map_err(|e| format!("batch: {e}"))?;
+            let mut w = wire::Writer::with_capacity(calls.len() * 64);
+            w.u64(calls.len() as u64);
+            for (input, state) in calls {
+                let answer = purchase::<P>(id, config, input, state.to_vec());
+                wire::write_batch_answer(&mut w, answer.as_deref().map_err(String::as_str));
+            }
+            Ok(w.buf)
+        })
+    }
+
+    fn purchase<P: Policy>(id: &'static str, config: &'static P::Config, input: &[u8], state: Vec<u8>) -> Result<Vec<u8>, String> {
+        // SAFETY: the host encodes inputs with `wire::encode_purchase_input`.
+        let decoded = unsafe { wire::decode_purchase_input_in_place(input) }.map_err(|e| format!("input: {e}"))?;
+        let (head, p, c) = &*decoded;
+        let ctx = context(id, head, state);
+        answer(P::on_purchase(config, p, c, &ctx), ctx)
     }
 
     pub fn on_event<P: Policy>(input: Vec<u8>, state: Vec<u8>) -> Result<Vec<u8>, String> {
@@ -201,8 +221,11 @@ macro_rules! __export_policy {
                 ) -> ::std::result::Result<::std::vec::Vec<u8>, ::std::string::String> {
                     $crate::__rt::on_event::<$ty>(input, state)
                 }
+                fn on_purchase_batch(batch: ::std::vec::Vec<u8>) -> ::std::result::Result<::std::vec::Vec<u8>, ::std::string::String> {
+                    $crate::__rt::on_purchase_batch::<$ty>(batch)
+                }
             }
-    $crate::__bindings::export!(__PerkExport with_types_in $crate::__bindings);
+            $crate::__bindings::export!(__PerkExport with_types_in $crate::__bindings);
         };
     };
 }

@@ -240,6 +240,69 @@ pub fn encode_outcome(o: &Outcome) -> Vec<u8> {
     w.buf
 }
 
+// ------------------------------------------------------------------------------- batches
+
+/// An `on-purchase-batch` argument: the number of calls, then each call's input and state.
+pub fn encode_batch<'a>(calls: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.u64(calls.len() as u64);
+    for (input, state) in calls {
+        w.bytes(input);
+        w.bytes(state);
+    }
+    w.buf
+}
+
+/// The calls of an `on-purchase-batch` argument, as `(input, state)`.
+pub fn decode_batch(buf: &[u8]) -> Result<Vec<(&[u8], &[u8])>> {
+    let mut r = Reader::new(buf);
+    let n = r.len();
+    let mut calls = Vec::with_capacity(n);
+    for _ in 0..n {
+        calls.push((r.bytes(), r.bytes()));
+    }
+    r.finish(calls)
+}
+
+/// Appends one call's answer to an `on-purchase-batch` answer: `0` and the outcome's bytes,
+/// or `1` and the policy's error.
+pub fn write_batch_answer(w: &mut Writer, answer: std::result::Result<&[u8], &str>) {
+    match answer {
+        Ok(outcome) => {
+            w.byte(0);
+            w.bytes(outcome);
+        }
+        Err(message) => {
+            w.byte(1);
+            w.str(message);
+        }
+    }
+}
+
+/// An `on-purchase-batch` answer of `n` calls: each call's outcome bytes (to decode with
+/// [`decode_outcome`]) or the policy's error.
+pub fn decode_batch_answer(buf: &[u8], n: usize) -> Result<Vec<std::result::Result<&[u8], &str>>> {
+    let mut r = Reader::new(buf);
+    let start = r.at;
+    if r.len() != n {
+        r.fail(start, "batch answer has another number of answers than calls");
+    }
+    let mut answers = Vec::with_capacity(n);
+    for _ in 0..n {
+        let answer = match r.byte() {
+            0 => Ok(r.bytes()),
+            1 => Err(r.str()),
+            _ => {
+                let at = r.at - 1;
+                r.fail(at, "batch answer is neither 0 (outcome) nor 1 (error)");
+                break;
+            }
+        };
+        answers.push(answer);
+    }
+    r.finish(answers)
+}
+
 // ------------------------------------------------------------------------------ decoding
 
 /// Reads values from a buffer, checking every length against what is left.
@@ -643,5 +706,26 @@ mod tests {
         assert_eq!(decode_outcome(&[1, 11]).unwrap_err(), WireError { at: 1, what: "unknown reward kind" });
         assert_eq!(decode_outcome(&[1, 8, 1, 0xc3, 0]).unwrap_err().what, "string is not UTF-8");
         assert!(decode_outcome(&[0xff; 11]).is_err());
+    }
+
+    #[test]
+    fn batches_round_trip_and_damage_is_an_error() {
+        let calls: [(&[u8], &[u8]); 3] = [(b"in-1", b""), (b"", b"{}"), (b"in-3", b"state")];
+        let buf = encode_batch(calls.iter().copied());
+        assert_eq!(decode_batch(&buf).unwrap(), calls);
+        for cut in 0..buf.len() {
+            assert!(decode_batch(&buf[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut w = Writer::default();
+        w.u64(2);
+        write_batch_answer(&mut w, Ok(b"outcome"));
+        write_batch_answer(&mut w, Err("no config"));
+        let answers = decode_batch_answer(&w.buf, 2).unwrap();
+        assert_eq!(answers, [Ok(&b"outcome"[..]), Err("no config")]);
+        assert_eq!(decode_batch_answer(&w.buf, 3).unwrap_err().what, "batch answer has another number of answers than calls");
+        for cut in 0..w.buf.len() {
+            assert!(decode_batch_answer(&w.buf[..cut], 2).is_err(), "cut at {cut}");
+        }
+        assert_eq!(decode_batch_answer(&[1, 2], 1).unwrap_err().what, "batch answer is neither 0 (outcome) nor 1 (error)");
     }
 }

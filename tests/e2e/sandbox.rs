@@ -247,3 +247,60 @@ fn a_loaded_machine_does_not_time_out_legitimate_calls() {
     });
     assert!(calls > 1000, "only {calls} calls in 1.5 s");
 }
+
+/// A replay's batched calls answer what one call each answers on a fresh instance, even
+/// when one call of a batch loops, panics, hogs memory, errs, breaks the contract or logs:
+/// the batch is then made again call by call, and each failure and log line stays with
+/// its own purchase.
+#[test]
+fn a_batch_with_a_misbehaving_call_answers_as_one_call_each() {
+    use perk_host::runtime::Input;
+    let rt = runtime();
+    let bound = rt.load(hostile_component()).unwrap().bind("hostile", r#"{"mode":"by-purchase"}"#).unwrap();
+    let batches: [&[&str]; 4] = [
+        &["fine", "remember", "fine", "error", "negative", "flood", "fine"],
+        &["fine", "panic", "remember", "fine"],
+        &["log", "fine", "fine"],
+        &["fine", "loop", "fine", "hog", "remember"],
+    ];
+    for modes in batches {
+        let inputs: Vec<Input> = modes
+            .iter()
+            .enumerate()
+            .map(|(i, mode)| {
+                let p = Purchase {
+                    id: format!("p{i}"),
+                    customer_id: format!("c{i}"),
+                    currency: "RUB".into(),
+                    total: 1_000 * (i as i64 + 1),
+                    attributes: vec![("mode".into(), mode.to_string())],
+                    ..Default::default()
+                };
+                Input::purchase(&p, &Customer::new(format!("c{i}")), 0, None)
+            })
+            .collect();
+        let states: Vec<Vec<u8>> =
+            (0..modes.len()).map(|i| if i % 2 == 0 { br#"{"purchases":3,"last_total":500}"#.to_vec() } else { Vec::new() }).collect();
+        let calls: Vec<(&Input, &[u8])> = inputs.iter().zip(&states).map(|(i, s)| (i, s.as_slice())).collect();
+        let alone: Vec<_> = calls.iter().map(|(i, s)| answer(bound.call(i, s, Isolation::Fresh))).collect();
+        // Twice: the second batch meets the pool the first one left.
+        for round in 0..2 {
+            let batched: Vec<_> = bound.call_batch(&calls, Isolation::Pooled).into_iter().map(answer).collect();
+            assert_eq!(batched, alone, "{modes:?}, round {round}");
+        }
+        for (mode, a) in modes.iter().zip(&alone) {
+            match *mode {
+                "fine" | "remember" => assert!(matches!(a, Ok((_, logs)) if logs.is_empty()), "{mode}: {a:?}"),
+                "log" => assert!(matches!(a, Ok((_, logs)) if logs.len() == 1), "{mode}: {a:?}"),
+                _ => assert!(a.is_err(), "{mode}: {a:?}"),
+            }
+        }
+    }
+}
+
+/// A call's answer, comparable: the outcome and logs, or the failure.
+fn answer(
+    r: Result<perk_host::runtime::Evaluated, perk_host::runtime::Failure>,
+) -> Result<(perk_sdk::Outcome, Vec<perk_host::runtime::LogLine>), perk_host::runtime::Failure> {
+    r.map(|e| (e.outcome, e.logs))
+}

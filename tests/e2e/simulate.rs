@@ -109,10 +109,16 @@ fn cdnow_replay_agrees_with_an_independent_model_of_the_rules() {
     let customers: u64 = got["rewards_per_customer"].as_array().unwrap().iter().map(|b| b[1].as_u64().unwrap()).sum();
     assert_eq!(customers, want.customers);
 
-    // One thread or two: the same result.
-    let one = perk(&["simulate", "examples/cdnow-points", "--cdnow", data.to_str().unwrap(), "--json", "--threads", "1"]);
-    let one: Value = serde_json::from_str(&stdout(&one)).unwrap();
-    for key in ["points_awarded", "tiers", "per_policy", "months", "rewards_per_customer"] {
+    // One thread or two, purchases batched or one by one: the same result.
+    for (flag, value) in [("--threads", "1"), ("--batch", "1")] {
+        let one = perk(&["simulate", "examples/cdnow-points", "--cdnow", data.to_str().unwrap(), "--json", flag, value]);
+        let one: Value = serde_json::from_str(&stdout(&one)).unwrap();
+        assert_same_totals(&one, &got, &format!("{flag} {value}"));
+    }
+}
+
+fn assert_same_totals(one: &Value, got: &Value, what: &str) {
+    for key in ["purchases", "revenue", "points_awarded", "tiers", "per_policy", "months", "rewards_per_customer"] {
         let strip = |v: &Value| {
             let mut v = v.clone();
             if let Some(m) = v.as_object_mut() {
@@ -124,8 +130,45 @@ fn cdnow_replay_agrees_with_an_independent_model_of_the_rules() {
             }
             v
         };
-        assert_eq!(strip(&one[key]), strip(&got[key]), "{key}");
+        assert_eq!(strip(&one[key]), strip(&got[key]), "{what}: {key}");
     }
+}
+
+/// A batch holds the next purchases of different customers; when one of them credits
+/// another's account (a referral) and that customer buys later in the same batch, their
+/// purchase is evaluated again on the new balance, as a one-by-one replay does.
+#[test]
+fn a_referral_inside_a_batch_is_replayed_as_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("perk.toml"),
+        "[campaign]\nname = \"R\"\ncurrency = \"EUR\"\n\
+         [[policy]]\nid = \"points\"\nmodule = \"points\"\n[policy.config]\nunit = 100\npoints_per_unit = 1\n\
+         [[policy]]\nid = \"referral\"\nmodule = \"referral\"\n[policy.config]\ninvitee = { points = 100 }\nreferrer_points = 150\n",
+    )
+    .unwrap();
+    let history = dir.path().join("orders.jsonl");
+    let line = |id: &str, customer: &str, day: u32, total: i64, referrer: Option<&str>| {
+        let attributes = referrer.map_or(String::new(), |r| format!(r#","attributes":{{"referred_by":"{r}"}}"#));
+        format!(r#"{{"id":"{id}","customer_id":"{customer}","at":"2026-03-{day:02}T10:00:00Z","total":{total}{attributes}}}"#)
+    };
+    let lines = [
+        line("o1", "anna", 2, 5_000, Some("bob")),
+        line("o2", "bob", 2, 7_000, None),
+        line("o3", "carl", 3, 2_000, Some("anna")),
+        line("o4", "anna", 4, 1_000, None),
+    ];
+    std::fs::write(&history, lines.join("\n")).unwrap();
+    let run = |batch: &str| {
+        let out = perk(&["simulate", dir.path().to_str().unwrap(), "--jsonl", history.to_str().unwrap(), "--json", "--batch", batch]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap()
+    };
+    let (batched, one_by_one) = (run("32"), run("1"));
+    assert_eq!(batched["purchases"], 4, "bob's purchase, stale after anna's referral credited him, is counted");
+    // 50 + 70 + 20 + 10 points for the purchases; anna and carl 100 as invitees, bob and anna 150 as referrers.
+    assert_eq!(batched["points_awarded"], 150 + 200 + 300);
+    assert_same_totals(&batched, &one_by_one, "--batch 1");
 }
 
 #[test]

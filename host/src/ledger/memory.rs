@@ -69,9 +69,13 @@ impl MemoryLedger {
 
     /// For `perk simulate`: balances, states, tiers, budgets and idempotency as ever; no
     /// audit trail, no progress kept, answers not rendered (`commit`'s `respond` is not
-    /// called and stored answers are empty).
-    pub fn for_replay() -> Self {
-        MemoryLedger { inner: Mutex::default(), keep_entries: false, render: false }
+    /// called and stored answers are empty). Sized for `purchases` purchases, so its maps
+    /// do not grow (and rehash) along the way.
+    pub fn for_replay(purchases: usize) -> Self {
+        let mut inner = Inner::default();
+        inner.requests[RequestKind::Purchase as usize].reserve(purchases);
+        inner.purchases.reserve(purchases);
+        MemoryLedger { inner: Mutex::new(inner), keep_entries: false, render: false }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

@@ -26,7 +26,7 @@ pub enum LoadError {
     Componentize(String),
     #[error("invalid component: {0}")]
     Compile(String),
-    #[error("does not export the perk:policy@0.2 world (describe, configure, on-purchase, on-event; rebuild it with this perk-sdk): {0}")]
+    #[error("does not export the perk:policy@0.3 world (describe, configure, on-purchase, on-event, on-purchase-batch; rebuild it with this perk-sdk): {0}")]
     Exports(String),
     #[error("`describe` failed: {0}")]
     Describe(String),
@@ -64,6 +64,10 @@ pub struct PolicyModule {
 
 /// Idle warm instances kept per policy; more in flight at once are dropped after use.
 const MAX_IDLE: usize = 16;
+
+/// Calls sent in one `on-purchase-batch` at most (their inputs also stay within the
+/// input size limit of one call).
+const MAX_BATCH: usize = 64;
 
 /// What a successful call returns: the outcome and what the guest logged.
 #[derive(Clone, Debug)]
@@ -309,6 +313,69 @@ impl BoundPolicy {
         self.with_instance(isolation, |i| self.call_on(i, input, state))
     }
 
+    /// `on-purchase` for several customers whose calls do not depend on each other, with
+    /// the answers one [`call`](Self::call) each would give, in order. Pooled, the calls
+    /// cross the boundary in batches; a batch that traps, logs or answers outside the
+    /// contract is made again call by call, so every failure and log line stays with its
+    /// own call. Fresh, every call gets its own instance as ever.
+    pub fn call_batch(&self, calls: &[(&Input, &[u8])], isolation: Isolation) -> Vec<Result<Evaluated, Failure>> {
+        let one_by_one =
+            |calls: &[(&Input, &[u8])]| calls.iter().map(|(input, state)| self.call(input, state, isolation)).collect::<Vec<_>>();
+        if isolation == Isolation::Fresh || calls.iter().any(|(input, _)| matches!(input.kind, Kind::Event)) {
+            return one_by_one(calls);
+        }
+        let limit = self.limits().input_size;
+        let mut out = Vec::with_capacity(calls.len());
+        let mut rest = calls;
+        while !rest.is_empty() {
+            let (mut n, mut size) = (0, 0);
+            while n < rest.len().min(MAX_BATCH) {
+                size += rest[n].0.bytes.len() + rest[n].1.len() + 2 * 10;
+                if n > 0 && size > limit {
+                    break;
+                }
+                n += 1;
+            }
+            let (chunk, tail) = rest.split_at(n);
+            rest = tail;
+            match self.batch(chunk) {
+                Some(answers) => out.extend(answers),
+                None => out.extend(one_by_one(chunk)),
+            }
+        }
+        out
+    }
+
+    /// One `on-purchase-batch` call on a warm instance, or `None` when its calls must be
+    /// made one by one (see [`call_batch`](Self::call_batch)).
+    fn batch(&self, calls: &[(&Input, &[u8])]) -> Option<Vec<Result<Evaluated, Failure>>> {
+        let limits = self.limits();
+        if calls.len() < 2 || calls.iter().any(|(input, state)| input.bytes.len() + state.len() > limits.input_size) {
+            return None;
+        }
+        let batch = perk_sdk::wire::encode_batch(calls.iter().map(|(input, state)| (input.bytes.as_slice(), *state)));
+        let (answer, logs) = self
+            .with_instance(Isolation::Pooled, |inst| {
+                let r = inst.call(limits, |pol, s| pol.call_on_purchase_batch(s, &batch));
+                inst.calls = inst.calls.saturating_add(calls.len() as u32 - 1);
+                r
+            })
+            .ok()?;
+        if !logs.is_empty() {
+            return None;
+        }
+        let bytes = answer.ok()?;
+        let answers = perk_sdk::wire::decode_batch_answer(&bytes, calls.len()).ok()?;
+        let answers = answers.into_iter().map(|answer| match answer {
+            Err(message) => Err(Failure { kind: FailureKind::PolicyError, message: message.to_string(), logs: Vec::new() }),
+            Ok(bytes) => match call::outcome(bytes, limits) {
+                Ok(outcome) => Ok(Evaluated { outcome, logs: Vec::new() }),
+                Err(message) => Err(Failure { kind: FailureKind::InvalidOutput, message, logs: Vec::new() }),
+            },
+        });
+        Some(answers.collect())
+    }
+
     pub fn on_purchase(&self, p: &Purchase, c: &Customer, now: i64, state: &[u8], isolation: Isolation) -> Result<Evaluated, Failure> {
         self.call(&Input::purchase(p, c, now, None), state, isolation)
     }
@@ -465,5 +532,53 @@ impl Case {
             Case::Purchase(small, new.clone()),
             Case::Event(review, silver),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::Limits;
+
+    /// A batch without traps or logs crosses the boundary once and answers, call by call,
+    /// what a fresh instance answers for each call alone: states, errors and all.
+    #[test]
+    fn a_batch_crosses_once_and_answers_as_calls_alone() {
+        let rt = Runtime::new(Limits::default(), None).unwrap();
+        let module = rt.load(crate::stdlib::get("punch-card").unwrap()).unwrap();
+        let bound = module.bind("punch", r#"{"every":3,"bonus_points":50,"category":"coffee"}"#).unwrap();
+        let inputs: Vec<Input> = (0..7)
+            .map(|i| {
+                let category = if i % 3 == 2 { "tea" } else { "coffee" };
+                let p = Purchase {
+                    id: format!("p{i}"),
+                    customer_id: format!("c{i}"),
+                    currency: "RUB".into(),
+                    total: 1_000 * (i + 1),
+                    items: vec![LineItem::new("cup", category, 1, 1_000 * (i + 1))],
+                    ..Default::default()
+                };
+                Input::purchase(&p, &Customer::new(format!("c{i}")), PROBE_NOW, None)
+            })
+            .collect();
+        // Stored stamps, none, and one state the policy cannot read (a policy error).
+        let states: Vec<Vec<u8>> = (0..7)
+            .map(|i| match i {
+                4 => b"not json".to_vec(),
+                i if i % 2 == 0 => format!(r#"{{"count":{}}}"#, i + 2).into_bytes(),
+                _ => Vec::new(),
+            })
+            .collect();
+        let calls: Vec<(&Input, &[u8])> = inputs.iter().zip(&states).map(|(i, s)| (i, s.as_slice())).collect();
+        let alone: Vec<_> = calls.iter().map(|(i, s)| bound.call(i, s, Isolation::Fresh).map(|e| e.outcome)).collect();
+        assert!(alone.iter().filter(|a| a.is_ok()).count() == 6 && alone[4].is_err(), "{alone:?}");
+        assert!(alone.iter().any(|a| a.as_ref().is_ok_and(|o| o.points_total() == 50)), "a card completes: {alone:?}");
+        for round in 0..3 {
+            let batched = bound.batch(&calls).expect("a batch without traps or logs is answered in one call");
+            let batched: Vec<_> = batched.into_iter().map(|r| r.map(|e| e.outcome)).collect();
+            assert_eq!(batched, alone, "round {round}");
+            let through = bound.call_batch(&calls, Isolation::Pooled).into_iter().map(|r| r.map(|e| e.outcome)).collect::<Vec<_>>();
+            assert_eq!(through, alone, "round {round}, call_batch");
+        }
     }
 }

@@ -4,13 +4,18 @@
 //!
 //! The simulated host clock is each purchase's own time. Customers are independent unless
 //! a policy has a budget (shared by everyone), so without budgets the customers are split
-//! across threads, each with its own ledger, each replaying its customers in time order.
+//! across threads, each with its own ledger, each replaying its customers in time order,
+//! and each thread evaluates the next purchases of up to [`Options::batch`] different
+//! customers together: every policy gets them as one batched call (one sandbox crossing
+//! for many purchases), and they are committed in time order. A purchase whose customer
+//! changed meanwhile (a referral credited them) is evaluated again on its own, so the
+//! answers are those of a purchase-by-purchase replay.
 
 pub mod read;
 pub mod report;
 
-use crate::evaluate::{self, Situation};
-use crate::ledger::{Commit, Ledger, MemoryLedger, Record, RequestKind};
+use crate::evaluate::{self, Evaluation, Situation};
+use crate::ledger::{Commit, Ledger, MemoryLedger, Record, RequestKind, Snapshot};
 use crate::registry::Campaign;
 use perk_sdk::{Money, Purchase, Reward};
 use serde::Serialize;
@@ -93,7 +98,7 @@ struct Part<'a> {
     /// (month index, customer's tier before, after), in time order per customer.
     tier_changes: Vec<(i32, Option<String>, Option<String>)>,
     /// customer → (purchases, rewards)
-    customers: HashMap<&'a str, (u32, u32)>,
+    customers: rustc_hash::FxHashMap<&'a str, (u32, u32)>,
 }
 
 fn month_index(ms: i64) -> i32 {
@@ -105,21 +110,44 @@ fn month_name(index: i32) -> String {
     format!("{:04}-{:02}", index.div_euclid(12), index.rem_euclid(12) + 1)
 }
 
-/// Replays `purchases` (in time order) through `campaign`; `tick` is called with the number
-/// of purchases done since the last call (for a progress bar).
-pub fn run(campaign: &Campaign, purchases: &[Purchase], threads: usize, tick: &(dyn Fn(u64) + Sync)) -> Report {
+/// How a replay runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Threads, each replaying its share of the customers (1 when a policy has a budget).
+    pub threads: usize,
+    /// Purchases of different customers evaluated together (1: one by one; budgets also
+    /// make it 1).
+    pub batch: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { threads: std::thread::available_parallelism().map_or(1, |n| n.get()), batch: 32 }
+    }
+}
+
+/// Replays `purchases` through `campaign` in time order (purchases at the same time in
+/// the order given); `tick` is called with the number of purchases done since the last
+/// call (for a progress bar).
+pub fn run(campaign: &Campaign, purchases: &[Purchase], options: Options, tick: &(dyn Fn(u64) + Sync)) -> Report {
     let start = Instant::now();
     let budgets: BTreeMap<String, crate::manifest::Budget> =
         campaign.policies.iter().filter_map(|p| Some((p.spec.id.clone(), p.spec.budget?))).collect();
-    // Budgets are shared by every customer: one ledger, one thread.
-    let threads = if budgets.is_empty() { threads.max(1) } else { 1 };
+    // Budgets are shared by every customer: one ledger, one thread, one purchase at a time.
+    let (threads, batch) = if budgets.is_empty() { (options.threads.max(1), options.batch.max(1)) } else { (1, 1) };
     let mut shards: Vec<Vec<&Purchase>> = vec![Vec::new(); threads];
     for p in purchases {
         let shard = (fxhash(&p.customer_id) % threads as u64) as usize;
         shards[shard].push(p);
     }
+    // A stable sort of references: same-time purchases keep their order, and the
+    // purchases themselves (large values) stay where they are.
+    for shard in &mut shards {
+        shard.sort_by_key(|p| p.at);
+    }
     let parts: Vec<Part> = std::thread::scope(|s| {
-        let handles: Vec<_> = shards.iter().map(|shard| s.spawn(|| replay(&campaign.with_own_pools(), shard, &budgets, tick))).collect();
+        let handles: Vec<_> =
+            shards.iter().map(|shard| s.spawn(|| replay(&campaign.with_own_pools(), shard, &budgets, batch, tick))).collect();
         handles.into_iter().map(|h| h.join().expect("a simulation thread panicked")).collect()
     });
     let elapsed = start.elapsed();
@@ -131,70 +159,130 @@ fn fxhash(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
+/// How many of `purchases` (from the first) are by different customers, at most `batch`.
+fn distinct_run(purchases: &[&Purchase], batch: usize) -> usize {
+    let mut n = 1;
+    while n < purchases.len().min(batch) && !purchases[..n].iter().any(|q| q.customer_id == purchases[n].customer_id) {
+        n += 1;
+    }
+    n
+}
+
 fn replay<'a>(
     campaign: &Campaign,
     purchases: &[&'a Purchase],
     budgets: &BTreeMap<String, crate::manifest::Budget>,
+    batch: usize,
     tick: &(dyn Fn(u64) + Sync),
 ) -> Part<'a> {
-    let ledger = MemoryLedger::for_replay();
-    let rules = &campaign.manifest.points;
-    let point_value = campaign.manifest.campaign.point_value;
+    let ledger = MemoryLedger::for_replay(purchases.len());
     let mut part = Part::default();
     let mut pending_ticks = 0;
-    for p in purchases {
-        let now = p.at;
-        let snapshot = ledger.snapshot(&p.customer_id, now).expect("the memory ledger does not fail");
-        let budget_left = ledger.budget_left(budgets, now).expect("the memory ledger does not fail");
-        let sit = Situation { now, customer: &snapshot.customer, states: &snapshot.states, variant: None, budget_left: Some(&budget_left) };
-        let e = evaluate::purchase(campaign, p, sit);
-        let ran = e.ran(campaign);
-        let record = Record {
-            kind: RequestKind::Purchase,
-            id: &p.id,
-            customer: &p.customer_id,
-            hash: "",
-            at: p.at,
-            now,
-            set_version: &campaign.version,
-            revision: snapshot.revision,
-            budgets,
-            points: rules,
-            goods: p.total,
-            evaluation: &e,
-            ran: &ran,
+    let mut rest = purchases;
+    while !rest.is_empty() {
+        let n = distinct_run(rest, batch);
+        let (run, tail) = rest.split_at(n);
+        rest = tail;
+        let snapshots: Vec<Snapshot> =
+            run.iter().map(|p| ledger.snapshot(&p.customer_id, p.at).expect("the memory ledger does not fail")).collect();
+        let budget_left = ledger.budget_left(budgets, run[0].at).expect("the memory ledger does not fail");
+        let evaluations = if n == 1 {
+            vec![evaluate::purchase(campaign, run[0], situation(run[0], &snapshots[0], &budget_left))]
+        } else {
+            let items: Vec<_> = run.iter().zip(&snapshots).map(|(p, snap)| (*p, situation(p, snap, &budget_left))).collect();
+            evaluate::purchases(campaign, &items)
         };
-        match ledger.commit(&record, &|_| String::new()).expect("the memory ledger does not fail") {
-            Commit::Done(_) => {}
-            // The same purchase id twice in the history: counted once.
-            Commit::Replayed(_) | Commit::Stale => continue,
+        for ((p, mut snapshot), mut e) in run.iter().zip(snapshots).zip(evaluations) {
+            loop {
+                let ran = e.ran(campaign);
+                match commit(&ledger, campaign, p, &snapshot, &e, &ran, budgets) {
+                    Commit::Done(_) => {
+                        part.count(campaign, p, &snapshot, &e, &ran);
+                        break;
+                    }
+                    // The same purchase id twice in the history: counted once.
+                    Commit::Replayed(_) => break,
+                    // Changed since the batch was evaluated (another purchase of the batch
+                    // credited this customer): evaluate it again, on its own.
+                    Commit::Stale => {
+                        snapshot = ledger.snapshot(&p.customer_id, p.at).expect("the memory ledger does not fail");
+                        let left = ledger.budget_left(budgets, p.at).expect("the memory ledger does not fail");
+                        e = evaluate::purchase(campaign, p, situation(p, &snapshot, &left));
+                    }
+                }
+            }
         }
+        pending_ticks += n as u64;
+        if pending_ticks >= 512 {
+            tick(pending_ticks);
+            pending_ticks = 0;
+        }
+    }
+    tick(pending_ticks);
+    part
+}
+
+fn situation<'s>(p: &Purchase, snapshot: &'s Snapshot, budget_left: &'s HashMap<String, Money>) -> Situation<'s> {
+    Situation { now: p.at, customer: &snapshot.customer, states: &snapshot.states, variant: None, budget_left: Some(budget_left) }
+}
+
+fn commit(
+    ledger: &MemoryLedger,
+    campaign: &Campaign,
+    p: &Purchase,
+    snapshot: &Snapshot,
+    e: &Evaluation,
+    ran: &[String],
+    budgets: &BTreeMap<String, crate::manifest::Budget>,
+) -> Commit {
+    let record = Record {
+        kind: RequestKind::Purchase,
+        id: &p.id,
+        customer: &p.customer_id,
+        hash: "",
+        at: p.at,
+        now: p.at,
+        set_version: &campaign.version,
+        revision: snapshot.revision,
+        budgets,
+        points: &campaign.manifest.points,
+        goods: p.total,
+        evaluation: e,
+        ran,
+    };
+    ledger.commit(&record, &|_| String::new()).expect("the memory ledger does not fail")
+}
+
+impl<'a> Part<'a> {
+    /// Adds a committed purchase to the totals.
+    fn count(&mut self, campaign: &Campaign, p: &'a Purchase, snapshot: &Snapshot, e: &Evaluation, ran: &[String]) {
+        let point_value = campaign.manifest.campaign.point_value;
         let t = &e.combined.totals;
         let shipping_waived = if t.free_shipping { p.shipping.max(0) } else { 0 };
         let points = t.points + t.points_for.values().sum::<i64>();
         let cost = points.saturating_mul(point_value) + t.discount + t.cashback + shipping_waived;
-        part.purchases += 1;
-        part.revenue += t.payable;
-        part.points += points;
-        part.discounts += t.discount;
-        part.cashback += t.cashback;
-        part.free_shipping += shipping_waived;
-        part.evaluations += (ran.len() + e.failures.len()) as u64;
-        part.failures += e.failures.len() as u64;
-        let m = part.months.entry(month_index(p.at)).or_default();
+        self.purchases += 1;
+        self.revenue += t.payable;
+        self.points += points;
+        self.discounts += t.discount;
+        self.cashback += t.cashback;
+        self.free_shipping += shipping_waived;
+        self.failures += e.failures.len() as u64;
+        let m = self.months.entry(month_index(p.at)).or_default();
         m.0 += 1;
         m.1 += t.payable;
         m.2 += cost;
-        for id in &ran {
-            tally(&mut part.per_policy, id).evaluations += 1;
+        self.evaluations += (ran.len() + e.failures.len()) as u64;
+        for id in ran {
+            tally(&mut self.per_policy, id).evaluations += 1;
         }
         for f in &e.failures {
-            let pt = tally(&mut part.per_policy, &f.policy);
+            let pt = tally(&mut self.per_policy, &f.policy);
             pt.evaluations += 1;
             pt.failures += 1;
         }
         for a in &e.combined.applied {
-            let pt = tally(&mut part.per_policy, &a.origin.policy);
+            let pt = tally(&mut self.per_policy, &a.origin.policy);
             pt.rewards += 1;
             match &a.reward {
                 Reward::Points { amount } | Reward::PointsFor { amount, .. } => {
@@ -213,23 +301,16 @@ fn replay<'a>(
                 _ => {}
             }
         }
-        let c = part.customers.entry(p.customer_id.as_str()).or_default();
+        let c = self.customers.entry(p.customer_id.as_str()).or_default();
         c.0 += 1;
         c.1 += e.combined.applied.len() as u32;
         if let Some(after) = &t.tier {
             let after = (!after.is_empty()).then(|| after.clone());
             if after != snapshot.customer.tier {
-                part.tier_changes.push((month_index(p.at), snapshot.customer.tier.clone(), after));
+                self.tier_changes.push((month_index(p.at), snapshot.customer.tier.clone(), after));
             }
         }
-        pending_ticks += 1;
-        if pending_ticks == 512 {
-            tick(pending_ticks);
-            pending_ticks = 0;
-        }
     }
-    tick(pending_ticks);
-    part
 }
 
 /// The totals of policy `id`, made on first use (without allocating a key every time).

@@ -211,12 +211,6 @@ pub fn jsonl(path: &Path, currency: &str) -> Result<Vec<Purchase>, ReadError> {
     Ok(out)
 }
 
-/// Time order; purchases at the same time keep their file order.
-pub fn in_time_order(mut purchases: Vec<Purchase>) -> Vec<Purchase> {
-    purchases.sort_by_key(|p| p.at);
-    purchases
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
