@@ -113,17 +113,21 @@ mod guest {
     pub fn on_purchase_batch<P: Policy>(batch: Vec<u8>) -> Result<Vec<u8>, String> {
         call(|| {
             let (id, config) = configured::<P>()?;
-            let calls = wire::decode_batch(&batch).map_err(|e| format!("batch: {e}"))?;
-            let mut w = wire::Writer::with_capacity(calls.len() * 64);
+            let mut calls = wire::BatchCalls::new(&batch);
+            let mut w = wire::Writer::with_capacity(batch.len());
             w.u64(calls.len() as u64);
-            for (input, state) in calls {
+            for (input, state) in calls.by_ref() {
                 let answer = purchase::<P>(id, config, input, state.to_vec());
                 wire::write_batch_answer(&mut w, answer.as_deref().map_err(String::as_str));
             }
+            calls.finish().map_err(|e| format!("batch: {e}"))?;
             Ok(w.buf)
         })
     }
 
+    /// One `on-purchase` call, shared by both exports (not inlined into each: the policy's
+    /// code and the decoder would be in the module twice).
+    #[inline(never)]
     fn purchase<P: Policy>(id: &'static str, config: &'static P::Config, input: &[u8], state: Vec<u8>) -> Result<Vec<u8>, String> {
         // SAFETY: the host encodes inputs with `wire::encode_purchase_input`.
         let decoded = unsafe { wire::decode_purchase_input_in_place(input) }.map_err(|e| format!("input: {e}"))?;
@@ -225,7 +229,7 @@ macro_rules! __export_policy {
                     $crate::__rt::on_purchase_batch::<$ty>(batch)
                 }
             }
-            $crate::__bindings::export!(__PerkExport with_types_in $crate::__bindings);
+    $crate::__bindings::export!(__PerkExport with_types_in $crate::__bindings);
         };
     };
 }

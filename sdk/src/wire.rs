@@ -253,15 +253,51 @@ pub fn encode_batch<'a>(calls: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8]
     w.buf
 }
 
-/// The calls of an `on-purchase-batch` argument, as `(input, state)`.
-pub fn decode_batch(buf: &[u8]) -> Result<Vec<(&[u8], &[u8])>> {
-    let mut r = Reader::new(buf);
-    let n = r.len();
-    let mut calls = Vec::with_capacity(n);
-    for _ in 0..n {
-        calls.push((r.bytes(), r.bytes()));
+/// The calls of an `on-purchase-batch` argument, as `(input, state)`, read one at a time;
+/// [`BatchCalls::finish`] then says whether the argument was whole.
+pub struct BatchCalls<'a> {
+    reader: Reader<'a>,
+    left: usize,
+    len: usize,
+}
+
+impl<'a> BatchCalls<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        let mut reader = Reader::new(buf);
+        let len = reader.len();
+        BatchCalls { reader, left: len, len }
     }
-    r.finish(calls)
+
+    /// The number of calls the argument declares.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// An error if the argument was damaged (the calls before the damage were read).
+    pub fn finish(self) -> Result<()> {
+        self.reader.finish(())
+    }
+}
+
+impl<'a> Iterator for BatchCalls<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let call = (self.reader.bytes(), self.reader.bytes());
+        if self.reader.error.is_some() {
+            self.left = 0;
+            return None;
+        }
+        Some(call)
+    }
 }
 
 /// Appends one call's answer to an `on-purchase-batch` answer: `0` and the outcome's bytes,
@@ -423,7 +459,9 @@ impl<'a> Reader<'a> {
         })
     }
 
-    #[inline]
+    /// Not inlined: every string field of the purchase and customer calls it, and one copy
+    /// keeps guests small.
+    #[inline(never)]
     pub fn string(&mut self) -> String {
         let s = self.str();
         if self.in_place && !s.is_empty() {
@@ -712,9 +750,15 @@ mod tests {
     fn batches_round_trip_and_damage_is_an_error() {
         let calls: [(&[u8], &[u8]); 3] = [(b"in-1", b""), (b"", b"{}"), (b"in-3", b"state")];
         let buf = encode_batch(calls.iter().copied());
-        assert_eq!(decode_batch(&buf).unwrap(), calls);
+        let decode = |buf: &[u8]| {
+            let mut calls = BatchCalls::new(buf);
+            let seen: Vec<_> = calls.by_ref().map(|(i, s)| (i.to_vec(), s.to_vec())).collect();
+            calls.finish().map(|()| seen)
+        };
+        let want: Vec<_> = calls.iter().map(|(i, s)| (i.to_vec(), s.to_vec())).collect();
+        assert_eq!(decode(&buf).unwrap(), want);
         for cut in 0..buf.len() {
-            assert!(decode_batch(&buf[..cut]).is_err(), "cut at {cut}");
+            assert!(decode(&buf[..cut]).is_err(), "cut at {cut}");
         }
         let mut w = Writer::default();
         w.u64(2);

@@ -193,7 +193,7 @@ fn replay<'a>(
             evaluate::purchases(campaign, &items)
         };
         for ((p, mut snapshot), mut e) in run.iter().zip(snapshots).zip(evaluations) {
-            loop {
+            for attempt in 1.. {
                 let ran = e.ran(campaign);
                 match commit(&ledger, campaign, p, &snapshot, &e, &ran, budgets) {
                     Commit::Done(_) => {
@@ -202,6 +202,12 @@ fn replay<'a>(
                     }
                     // The same purchase id twice in the history: counted once.
                     Commit::Replayed(_) => break,
+                    // Nothing else writes to this ledger, so a fresh evaluation commits; the
+                    // bound only keeps a broken rule from spinning forever.
+                    Commit::Stale if attempt == MAX_ATTEMPTS => {
+                        tracing::warn!(purchase = %p.id, "still stale after {MAX_ATTEMPTS} evaluations; not counted");
+                        break;
+                    }
                     // Changed since the batch was evaluated (another purchase of the batch
                     // credited this customer): evaluate it again, on its own.
                     Commit::Stale => {
@@ -221,6 +227,9 @@ fn replay<'a>(
     tick(pending_ticks);
     part
 }
+
+/// Evaluations of one purchase before a replay gives up on committing it.
+const MAX_ATTEMPTS: u32 = 8;
 
 fn situation<'s>(p: &Purchase, snapshot: &'s Snapshot, budget_left: &'s HashMap<String, Money>) -> Situation<'s> {
     Situation { now: p.at, customer: &snapshot.customer, states: &snapshot.states, variant: None, budget_left: Some(budget_left) }
