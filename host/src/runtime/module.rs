@@ -315,9 +315,10 @@ impl BoundPolicy {
 
     /// `on-purchase` for several customers whose calls do not depend on each other, with
     /// the answers one [`call`](Self::call) each would give, in order. Pooled, the calls
-    /// cross the boundary in batches; a batch that traps, logs or answers outside the
-    /// contract is made again call by call, so every failure and log line stays with its
-    /// own call. Fresh, every call gets its own instance as ever.
+    /// cross the boundary in batches and each outcome is checked on its own; a batch that
+    /// traps, logs, or whose answer is not one answer per call is made again call by call,
+    /// so every failure and log line stays with its own call. Fresh, every call gets its
+    /// own instance as ever.
     pub fn call_batch(&self, calls: &[(&Input, &[u8])], isolation: Isolation) -> Vec<Result<Evaluated, Failure>> {
         let one_by_one =
             |calls: &[(&Input, &[u8])]| calls.iter().map(|(input, state)| self.call(input, state, isolation)).collect::<Vec<_>>();
