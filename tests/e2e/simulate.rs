@@ -159,16 +159,22 @@ fn a_referral_inside_a_batch_is_replayed_as_one_by_one() {
         line("o4", "anna", 4, 1_000, None),
     ];
     std::fs::write(&history, lines.join("\n")).unwrap();
-    let run = |batch: &str| {
-        let out = perk(&["simulate", dir.path().to_str().unwrap(), "--jsonl", history.to_str().unwrap(), "--json", "--batch", batch]);
+    let run = |threads: &str, batch: &str| {
+        let (dir, history) = (dir.path().to_str().unwrap(), history.to_str().unwrap());
+        let out = perk(&["simulate", dir, "--jsonl", history, "--json", "--threads", threads, "--batch", batch]);
         assert!(out.status.success(), "{}", stderr(&out));
         serde_json::from_str::<Value>(&stdout(&out)).unwrap()
     };
-    let (batched, one_by_one) = (run("32"), run("1"));
+    let (batched, one_by_one) = (run("1", "32"), run("1", "1"));
     assert_eq!(batched["purchases"], 4, "bob's purchase, stale after anna's referral credited him, is counted");
     // 50 + 70 + 20 + 10 points for the purchases; anna and carl 100 as invitees, bob and anna 150 as referrers.
     assert_eq!(batched["points_awarded"], 150 + 200 + 300);
     assert_same_totals(&batched, &one_by_one, "--batch 1");
+    // On two threads bob and anna fall to different ones (carl with anna): anna's purchase
+    // credits bob across threads, so the replay runs again on one ledger.
+    let two = run("2", "32");
+    assert_eq!(two["threads"], 1, "replayed on one thread");
+    assert_same_totals(&two, &one_by_one, "--threads 2");
 }
 
 #[test]

@@ -9,7 +9,9 @@
 //! customers together: every policy gets them as one batched call (one sandbox crossing
 //! for many purchases), and they are committed in time order. A purchase whose customer
 //! changed meanwhile (a referral credited them) is evaluated again on its own, so the
-//! answers are those of a purchase-by-purchase replay.
+//! answers are those of a purchase-by-purchase replay. Should a purchase credit a customer
+//! another thread replays, the replay runs again on one thread and one ledger, so the
+//! result never depends on the thread count.
 
 pub mod read;
 pub mod report;
@@ -20,6 +22,7 @@ use crate::registry::Campaign;
 use perk_sdk::{Money, Purchase, Reward};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Totals of one policy over the whole replay.
@@ -137,21 +140,51 @@ pub fn run(campaign: &Campaign, purchases: &[Purchase], options: Options, tick: 
     let (threads, batch) = if budgets.is_empty() { (options.threads.max(1), options.batch.max(1)) } else { (1, 1) };
     let mut shards: Vec<Vec<&Purchase>> = vec![Vec::new(); threads];
     for p in purchases {
-        let shard = (fxhash(&p.customer_id) % threads as u64) as usize;
-        shards[shard].push(p);
+        shards[shard_of(&p.customer_id, threads)].push(p);
     }
     // A stable sort of references: same-time purchases keep their order, and the
     // purchases themselves (large values) stay where they are.
     for shard in &mut shards {
         shard.sort_by_key(|p| p.at);
     }
-    let parts: Vec<Part> = std::thread::scope(|s| {
-        let handles: Vec<_> =
-            shards.iter().map(|shard| s.spawn(|| replay(&campaign.with_own_pools(), shard, &budgets, batch, tick))).collect();
+    let crossed = AtomicBool::new(false);
+    let mut parts: Vec<Part> = std::thread::scope(|s| {
+        let handles: Vec<_> = shards
+            .iter()
+            .enumerate()
+            .map(|(index, shard)| {
+                let bounds = Shard { index, of: threads, crossed: &crossed };
+                let budgets = &budgets;
+                s.spawn(move || replay(&campaign.with_own_pools(), shard, budgets, batch, tick, Some(bounds)))
+            })
+            .collect();
         handles.into_iter().map(|h| h.join().expect("a simulation thread panicked")).collect()
     });
+    let mut threads = threads;
+    if crossed.load(Ordering::Relaxed) {
+        // A purchase credited a customer another thread replays (a referral): their ledgers
+        // would disagree, so the replay runs again on one ledger (the progress bar waits).
+        tracing::info!("points credited across threads: replaying on one thread");
+        let mut all: Vec<&Purchase> = purchases.iter().collect();
+        all.sort_by_key(|p| p.at);
+        parts = vec![replay(campaign, &all, &budgets, batch, &|_| {}, None)];
+        threads = 1;
+    }
     let elapsed = start.elapsed();
     merge(campaign, parts, threads, elapsed)
+}
+
+/// The thread that replays `customer`'s purchases, of `threads`.
+fn shard_of(customer: &str, threads: usize) -> usize {
+    (fxhash(customer) % threads as u64) as usize
+}
+
+/// One thread's share of the customers, and the flag any thread raises when a purchase
+/// credits a customer outside its share.
+struct Shard<'s> {
+    index: usize,
+    of: usize,
+    crossed: &'s AtomicBool,
 }
 
 /// FNV-1a: a stable spread of customers over threads.
@@ -174,12 +207,16 @@ fn replay<'a>(
     budgets: &BTreeMap<String, crate::manifest::Budget>,
     batch: usize,
     tick: &(dyn Fn(u64) + Sync),
+    shard: Option<Shard>,
 ) -> Part<'a> {
     let ledger = MemoryLedger::for_replay(purchases.len());
     let mut part = Part::default();
     let mut pending_ticks = 0;
     let mut rest = purchases;
     while !rest.is_empty() {
+        if shard.as_ref().is_some_and(|s| s.crossed.load(Ordering::Relaxed)) {
+            break;
+        }
         let n = distinct_run(rest, batch);
         let (run, tail) = rest.split_at(n);
         rest = tail;
@@ -198,6 +235,11 @@ fn replay<'a>(
                 match commit(&ledger, campaign, p, &snapshot, &e, &ran, budgets) {
                     Commit::Done(_) => {
                         part.count(campaign, p, &snapshot, &e, &ran);
+                        if let Some(s) = &shard {
+                            if e.combined.totals.points_for.keys().any(|c| shard_of(c, s.of) != s.index) {
+                                s.crossed.store(true, Ordering::Relaxed);
+                            }
+                        }
                         break;
                     }
                     // The same purchase id twice in the history: counted once.
