@@ -367,14 +367,7 @@ impl BoundPolicy {
         }
         let bytes = answer.ok()?;
         let answers = perk_sdk::wire::decode_batch_answer(&bytes, calls.len()).ok()?;
-        let answers = answers.into_iter().map(|answer| match answer {
-            Err(message) => Err(Failure { kind: FailureKind::PolicyError, message: message.to_string(), logs: Vec::new() }),
-            Ok(bytes) => match call::outcome(bytes, limits) {
-                Ok(outcome) => Ok(Evaluated { outcome, logs: Vec::new() }),
-                Err(message) => Err(Failure { kind: FailureKind::InvalidOutput, message, logs: Vec::new() }),
-            },
-        });
-        Some(answers.collect())
+        Some(answers.into_iter().map(|answer| answered(answer, Vec::new(), limits)).collect())
     }
 
     pub fn on_purchase(&self, p: &Purchase, c: &Customer, now: i64, state: &[u8], isolation: Isolation) -> Result<Evaluated, Failure> {
@@ -395,13 +388,7 @@ impl BoundPolicy {
             Kind::Purchase => inst.call(limits, |pol, s| pol.call_on_purchase(s, &input.bytes, state))?,
             Kind::Event => inst.call(limits, |pol, s| pol.call_on_event(s, &input.bytes, state))?,
         };
-        match r {
-            Err(message) => Err(Failure { kind: FailureKind::PolicyError, message, logs }),
-            Ok(bytes) => match call::outcome(&bytes, limits) {
-                Ok(outcome) => Ok(Evaluated { outcome, logs }),
-                Err(message) => Err(Failure { kind: FailureKind::InvalidOutput, message, logs }),
-            },
-        }
+        answered(r.as_deref().map_err(String::as_str), logs, limits)
     }
 
     fn run_case(&self, inst: &mut Instance, case: &Case) -> Result<Outcome, (FailureKind, String)> {
@@ -438,6 +425,18 @@ impl BoundPolicy {
             }
         }
         Ok(())
+    }
+}
+
+/// What a policy answered to one call: its outcome's bytes, decoded and checked, or its
+/// error.
+fn answered(answer: Result<&[u8], &str>, logs: Vec<LogLine>, limits: &super::Limits) -> Result<Evaluated, Failure> {
+    match answer {
+        Err(message) => Err(Failure { kind: FailureKind::PolicyError, message: message.to_string(), logs }),
+        Ok(bytes) => match call::outcome(bytes, limits) {
+            Ok(outcome) => Ok(Evaluated { outcome, logs }),
+            Err(message) => Err(Failure { kind: FailureKind::InvalidOutput, message, logs }),
+        },
     }
 }
 
