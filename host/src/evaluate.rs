@@ -45,7 +45,8 @@ pub struct Inactive {
     pub why: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// A policy's progress toward a goal; serialised with its [`ProgressReport::text`].
+#[derive(Clone, Debug)]
 pub struct ProgressReport {
     pub policy: String,
     pub goal: String,
@@ -53,8 +54,29 @@ pub struct ProgressReport {
     pub target: i64,
     pub unit: String,
     pub remaining: i64,
-    /// `2 more purchases to free coffee`.
-    pub text: String,
+}
+
+impl ProgressReport {
+    /// `2 more purchases to free coffee`. Written when shown, not per evaluation: a
+    /// replay evaluates hundreds of thousands and shows none.
+    pub fn text(&self) -> String {
+        progress_text(&self.goal, self.remaining, &self.unit)
+    }
+}
+
+impl Serialize for ProgressReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut r = s.serialize_struct("ProgressReport", 7)?;
+        r.serialize_field("policy", &self.policy)?;
+        r.serialize_field("goal", &self.goal)?;
+        r.serialize_field("current", &self.current)?;
+        r.serialize_field("target", &self.target)?;
+        r.serialize_field("unit", &self.unit)?;
+        r.serialize_field("remaining", &self.remaining)?;
+        r.serialize_field("text", &self.text())?;
+        r.end()
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -102,13 +124,12 @@ fn states_json<S: serde::Serializer>(states: &BTreeMap<String, Vec<u8>>, s: S) -
 impl Evaluation {
     /// The ids of the policies that ran and answered (neither inactive nor failed), in
     /// manifest order: their progress replaces what they reported before.
-    pub fn ran(&self, campaign: &Campaign) -> Vec<String> {
+    pub fn ran<'c>(&self, campaign: &'c Campaign) -> Vec<&'c str> {
         campaign
             .policies
             .iter()
-            .map(|p| &p.spec.id)
-            .filter(|id| !self.inactive.iter().any(|i| &i.policy == *id) && !self.failures.iter().any(|f| &f.policy == *id))
-            .cloned()
+            .map(|p| p.spec.id.as_str())
+            .filter(|id| !self.inactive.iter().any(|i| i.policy == *id) && !self.failures.iter().any(|f| f.policy == *id))
             .collect()
     }
 }
@@ -242,7 +263,6 @@ impl Gathered {
                     let remaining = pr.remaining();
                     self.progress.push(ProgressReport {
                         policy: p.spec.id.clone(),
-                        text: progress_text(&pr.goal, remaining, &pr.unit),
                         goal: pr.goal,
                         current: pr.current,
                         target: pr.target,

@@ -177,6 +177,34 @@ fn a_referral_inside_a_batch_is_replayed_as_one_by_one() {
     assert_same_totals(&two, &one_by_one, "--threads 2");
 }
 
+/// A shop that reuses an order id for another customer: the replay counts the id once, at
+/// its first purchase, on any number of threads (anna and bob fall to different threads).
+#[test]
+fn an_order_id_reused_for_another_customer_counts_once_on_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("perk.toml"),
+        "[campaign]\nname = \"R\"\ncurrency = \"EUR\"\n\
+         [[policy]]\nid = \"points\"\nmodule = \"points\"\n[policy.config]\nunit = 100\npoints_per_unit = 1\n",
+    )
+    .unwrap();
+    let history = dir.path().join("orders.jsonl");
+    let line = |id: &str, customer: &str, day: u32, total: i64| {
+        format!(r#"{{"id":"{id}","customer_id":"{customer}","at":"2026-03-{day:02}T10:00:00Z","total":{total}}}"#)
+    };
+    // o1 is bob's first, in time order, though anna's comes first in the file.
+    let lines = [line("o1", "anna", 3, 5_000), line("o1", "bob", 2, 7_000), line("o2", "anna", 4, 1_000), line("o1", "bob", 5, 9_000)];
+    std::fs::write(&history, lines.join("\n")).unwrap();
+    for threads in ["1", "2"] {
+        let (dir, history) = (dir.path().to_str().unwrap(), history.to_str().unwrap());
+        let out = perk(&["simulate", dir, "--jsonl", history, "--json", "--threads", threads]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let got: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(got["threads"], threads.parse::<u64>().unwrap());
+        assert_eq!((got["purchases"].as_u64(), got["points_awarded"].as_i64()), (Some(2), Some(70 + 10)), "--threads {threads}");
+    }
+}
+
 #[test]
 fn the_table_and_the_html_report() {
     let dir = tempfile::tempdir().unwrap();

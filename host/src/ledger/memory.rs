@@ -20,7 +20,9 @@ struct LotRow {
 struct CustomerRow {
     customer: Customer,
     revision: i64,
-    states: BTreeMap<String, Vec<u8>>,
+    /// By policy id, sorted: a customer has a few, and a map's node would be most of
+    /// the row (a replay keeps tens of thousands of rows).
+    states: Vec<(String, Vec<u8>)>,
     progress: BTreeMap<String, Vec<crate::evaluate::ProgressReport>>,
     lots: Vec<LotRow>,
     cashback: Money,
@@ -37,7 +39,8 @@ struct PurchaseRow {
 
 #[derive(Default)]
 struct Inner {
-    customers: FxHashMap<String, CustomerRow>,
+    /// Boxed: a row is a few hundred bytes, and a growing map moves its slots.
+    customers: FxHashMap<String, Box<CustomerRow>>,
     /// Answers by request kind, then id (looked up without allocating a key).
     requests: [FxHashMap<String, Stored>; 4],
     purchases: FxHashMap<String, PurchaseRow>,
@@ -47,18 +50,17 @@ struct Inner {
     seq: i64,
 }
 
-/// See the module docs. [`MemoryLedger::for_replay`] keeps only what the rules need: no
-/// audit trail, no progress and no rendered answers (a replay reads none of them), which
-/// keeps a long simulation fast and its memory flat.
+/// See the module docs. [`MemoryLedger::for_replay`] keeps only what a replay's rules
+/// need, which keeps a long simulation fast and its memory small.
 pub struct MemoryLedger {
     inner: Mutex<Inner>,
-    keep_entries: bool,
-    render: bool,
+    /// Made by [`MemoryLedger::for_replay`].
+    replay: bool,
 }
 
 impl Default for MemoryLedger {
     fn default() -> Self {
-        MemoryLedger { inner: Mutex::default(), keep_entries: true, render: true }
+        MemoryLedger { inner: Mutex::default(), replay: false }
     }
 }
 
@@ -67,15 +69,13 @@ impl MemoryLedger {
         Self::default()
     }
 
-    /// For `perk simulate`: balances, states, tiers, budgets and idempotency as ever; no
-    /// audit trail, no progress kept, answers not rendered (`commit`'s `respond` is not
-    /// called and stored answers are empty). Sized for `purchases` purchases, so its maps
-    /// do not grow (and rehash) along the way.
-    pub fn for_replay(purchases: usize) -> Self {
-        let mut inner = Inner::default();
-        inner.requests[RequestKind::Purchase as usize].reserve(purchases);
-        inner.purchases.reserve(purchases);
-        MemoryLedger { inner: Mutex::new(inner), keep_entries: false, render: false }
+    /// For `perk simulate`: balances, lots, states, tiers and budgets as ever; nothing a
+    /// replay never reads: no audit trail, no progress, no rendered answers (`commit`'s
+    /// `respond` is not called and answers are empty), and no memory of request ids or
+    /// purchases — so no idempotency and no refunds: the replay gives every purchase id
+    /// once (it drops repeats up front).
+    pub fn for_replay() -> Self {
+        MemoryLedger { inner: Mutex::default(), replay: true }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -165,6 +165,14 @@ fn take(c: &mut CustomerRow, points: i64, now: i64, include_pending: bool, first
 }
 
 impl Inner {
+    /// `customer`'s row, made on first use (the key is allocated only then).
+    fn row(&mut self, customer: &str) -> &mut CustomerRow {
+        if !self.customers.contains_key(customer) {
+            self.customers.insert(customer.to_string(), Box::new(CustomerRow { customer: Customer::new(customer), ..Default::default() }));
+        }
+        self.customers.get_mut(customer).expect("inserted above")
+    }
+
     fn next_seq(&mut self) -> i64 {
         self.seq += 1;
         self.seq
@@ -209,7 +217,7 @@ impl Ledger for MemoryLedger {
             Some(c) => {
                 let mut cu = c.customer.clone();
                 cu.points = balance(c, now).0;
-                Snapshot { customer: cu, states: c.states.clone(), revision: c.revision }
+                Snapshot { customer: cu, states: c.states.iter().cloned().collect(), revision: c.revision }
             }
         })
     }
@@ -231,6 +239,7 @@ impl Ledger for MemoryLedger {
         if let Some(s) = seen(inner, r.kind, r.id, r.hash)? {
             return Ok(Commit::Replayed(s.response));
         }
+        let keep = !self.replay;
         if inner.customers.get(r.customer).map_or(0, |c| c.revision) != r.revision {
             return Ok(Commit::Stale);
         }
@@ -252,69 +261,65 @@ impl Ledger for MemoryLedger {
         let spend = if is_purchase { (r.goods - t.discount).max(0) } else { 0 };
         let mut new_lots = Vec::new();
         let mut new_entries = Vec::new();
-        let (purchase, reference) = if is_purchase { (Some(r.id.to_string()), None) } else { (None, Some(r.id.to_string())) };
+        // A replay has no refunds, which are what a lot's purchase is for.
+        let (purchase, reference) = match (keep, is_purchase) {
+            (false, _) => (None, None),
+            (true, true) => (Some(r.id.to_string()), None),
+            (true, false) => (None, Some(r.id.to_string())),
+        };
         let mut cashback = 0;
-        let mut other_lots: Vec<(String, LotRow, Entry)> = Vec::new();
+        let mut other_lots: Vec<(String, LotRow)> = Vec::new();
+        let mut other_entries: Vec<(String, Entry)> = Vec::new();
         for a in &e.combined.applied {
             if matches!(a.reward, perk_sdk::Reward::Points { amount } | perk_sdk::Reward::PointsFor { amount, .. } if amount <= 0) {
                 continue;
             }
             let seq = inner.next_seq();
-            let mut en = entry(seq, "reward", r.now, String::new());
-            en.amount = a.value;
-            // A replay keeps no audit trail: its entries carry numbers only.
-            if self.keep_entries {
-                en.reason = a.reason.clone();
-                en.policy = Some(a.origin.policy.clone());
-                en.version = Some(a.origin.version.clone());
-                en.set_version = Some(r.set_version.to_string());
-                en.purchase = purchase.clone();
-                en.reference = reference.clone();
-                en.reward = serde_json::to_value(&a.reward).ok();
-            }
-            match &a.reward {
-                perk_sdk::Reward::Points { amount } if *amount > 0 => {
-                    let (available_at, expires_at) = (r.points.available_at(r.at), r.points.expires_at(r.at));
-                    new_lots.push(LotRow {
-                        seq,
-                        remaining: *amount,
-                        available_at,
-                        expires_at,
-                        purchase: purchase.clone(),
-                        expired_entry: false,
-                    });
-                    en.kind = "earn".into();
-                    en.points = *amount;
-                    en.amount = 0;
-                    en.lot = Some(seq);
-                    en.available_at = Some(available_at);
-                    en.expires_at = expires_at;
+            let (available_at, expires_at) = (r.points.available_at(r.at), r.points.expires_at(r.at));
+            let lot = |remaining| LotRow { seq, remaining, available_at, expires_at, purchase: purchase.clone(), expired_entry: false };
+            let (earned, other) = match &a.reward {
+                perk_sdk::Reward::Points { amount } => {
+                    new_lots.push(lot(*amount));
+                    (Some(*amount), None)
                 }
                 perk_sdk::Reward::PointsFor { customer, amount } => {
-                    let (available_at, expires_at) = (r.points.available_at(r.at), r.points.expires_at(r.at));
-                    let lot =
-                        LotRow { seq, remaining: *amount, available_at, expires_at, purchase: purchase.clone(), expired_entry: false };
-                    en.kind = "earn".into();
-                    en.points = *amount;
-                    en.amount = 0;
-                    en.lot = Some(seq);
-                    en.available_at = Some(available_at);
-                    en.expires_at = expires_at;
-                    other_lots.push((customer.clone(), lot, en));
-                    continue;
+                    other_lots.push((customer.clone(), lot(*amount)));
+                    (Some(*amount), Some(customer))
                 }
                 perk_sdk::Reward::Cashback { .. } => {
-                    en.kind = "cashback".into();
                     cashback += a.value;
+                    (None, None)
                 }
-                _ => {}
+                _ => (None, None),
+            };
+            // A replay keeps no audit trail.
+            if !keep {
+                continue;
             }
-            new_entries.push(en);
+            let mut en = entry(seq, "reward", r.now, a.reason.clone());
+            en.amount = a.value;
+            en.policy = Some(a.origin.policy.clone());
+            en.version = Some(a.origin.version.clone());
+            en.set_version = Some(r.set_version.to_string());
+            en.purchase = purchase.clone();
+            en.reference = reference.clone();
+            en.reward = serde_json::to_value(&a.reward).ok();
+            if let Some(points) = earned {
+                en.kind = "earn".into();
+                en.points = points;
+                en.amount = 0;
+                en.lot = Some(seq);
+                en.available_at = Some(available_at);
+                en.expires_at = expires_at;
+            } else if matches!(a.reward, perk_sdk::Reward::Cashback { .. }) {
+                en.kind = "cashback".into();
+            }
+            match other {
+                Some(customer) => other_entries.push((customer.clone(), en)),
+                None => new_entries.push(en),
+            }
         }
-        let c = inner
-            .customers
-            .entry(r.customer.to_string())
-            .or_insert_with(|| CustomerRow { customer: Customer::new(r.customer), ..Default::default() });
+        let c = inner.row(r.customer);
         let cu = &mut c.customer;
         if let Some(tier) = &t.tier {
             cu.tier = (!tier.is_empty()).then(|| tier.clone());
@@ -328,28 +333,33 @@ impl Ledger for MemoryLedger {
         c.revision += 1;
         c.cashback += cashback;
         for (policy, state) in &e.states {
-            c.states.insert(policy.clone(), state.clone());
+            match c.states.binary_search_by(|(p, _)| p.as_str().cmp(policy)) {
+                Ok(k) => {
+                    let kept = &mut c.states[k].1;
+                    kept.clear();
+                    kept.extend_from_slice(state);
+                }
+                Err(k) => c.states.insert(k, (policy.clone(), state.clone())),
+            }
         }
-        for policy in r.ran.iter().filter(|_| self.render) {
-            let reports: Vec<_> = e.progress.iter().filter(|p| &p.policy == policy).cloned().collect();
+        for &policy in r.ran.iter().filter(|_| keep) {
+            let reports: Vec<_> = e.progress.iter().filter(|p| p.policy == policy).cloned().collect();
             if reports.is_empty() {
                 c.progress.remove(policy);
             } else {
-                c.progress.insert(policy.clone(), reports);
+                c.progress.insert(policy.to_string(), reports);
             }
         }
         c.lots.extend(new_lots);
-        let mut others = Vec::new();
-        for (other, lot, en) in other_lots {
-            let o = inner
-                .customers
-                .entry(other.clone())
-                .or_insert_with(|| CustomerRow { customer: Customer::new(&other), ..Default::default() });
+        for (other, lot) in other_lots {
+            let o = inner.row(&other);
             o.revision += 1;
             o.lots.push(lot);
-            others.push((other, en));
         }
-        let response = if self.render { respond(&account(&inner.customers[r.customer], r.now)) } else { String::new() };
+        let response = if keep { respond(&account(&inner.customers[r.customer], r.now)) } else { String::new() };
+        if !keep {
+            return Ok(Commit::Done(response));
+        }
         if is_purchase {
             inner.purchases.insert(
                 r.id.to_string(),
@@ -364,10 +374,10 @@ impl Ledger for MemoryLedger {
             );
         }
         for en in new_entries {
-            inner.record(self.keep_entries, r.customer, en);
+            inner.record(!self.replay, r.customer, en);
         }
-        for (other, en) in others {
-            inner.record(self.keep_entries, &other, en);
+        for (other, en) in other_entries {
+            inner.record(!self.replay, &other, en);
         }
         inner.requests[r.kind as usize].insert(r.id.to_string(), Stored { hash: r.hash.to_string(), response: response.clone() });
         Ok(Commit::Done(response))
@@ -416,7 +426,7 @@ impl Ledger for MemoryLedger {
             en.purchase = Some(q.purchase.to_string());
             en.reference = Some(q.id.to_string());
             en.set_version = Some(q.set_version.to_string());
-            inner.record(self.keep_entries, &customer, en);
+            inner.record(!self.replay, &customer, en);
         }
         let answer = Refunded {
             refund: q.id.to_string(),
@@ -454,7 +464,7 @@ impl Ledger for MemoryLedger {
             en.points = -t;
             en.lot = Some(lot);
             en.reference = Some(q.id.to_string());
-            inner.record(self.keep_entries, q.customer, en);
+            inner.record(!self.replay, q.customer, en);
         }
         let answer = Redeemed {
             redemption: q.id.to_string(),
@@ -479,10 +489,7 @@ impl Ledger for MemoryLedger {
 
     fn set_profile(&self, customer: &str, p: &crate::input::Profile) -> Result<(), LedgerError> {
         let mut inner = self.lock();
-        let c = inner
-            .customers
-            .entry(customer.to_string())
-            .or_insert_with(|| CustomerRow { customer: Customer::new(customer), ..Default::default() });
+        let c = inner.row(customer);
         c.customer.birthday = p.birthday.clone();
         c.customer.segments = p.segments.clone();
         c.revision += 1;
@@ -509,7 +516,7 @@ impl Ledger for MemoryLedger {
             let mut en = entry(seq, "expire", now, format!("points expired: lot {lot} reached its lifetime"));
             en.points = -points;
             en.lot = Some(lot);
-            inner.record(self.keep_entries, &customer, en);
+            inner.record(!self.replay, &customer, en);
         }
         Ok(n)
     }

@@ -172,7 +172,7 @@ pub struct Record<'a> {
     pub goods: Money,
     pub evaluation: &'a Evaluation,
     /// The policies that ran (their progress replaces what they reported before).
-    pub ran: &'a [String],
+    pub ran: &'a [&'a str],
 }
 
 #[derive(Debug)]

@@ -40,9 +40,9 @@ pub async fn track(req: Request, next: Next) -> Response {
     response
 }
 
-pub fn evaluation(e: &crate::Evaluation, ran: &[String]) {
+pub fn evaluation(e: &crate::Evaluation, ran: &[&str]) {
     for id in ran {
-        metrics::counter!("perk_evaluations_total", "policy" => id.clone()).increment(1);
+        metrics::counter!("perk_evaluations_total", "policy" => id.to_string()).increment(1);
     }
     for f in &e.failures {
         metrics::counter!("perk_evaluations_total", "policy" => f.policy.clone()).increment(1);

@@ -231,10 +231,10 @@ impl Engine {
         &self.ledger
     }
 
-    fn record(&self, evaluation: &crate::Evaluation, ran: &[String]) {
+    fn record(&self, evaluation: &crate::Evaluation, ran: &[&str]) {
         let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner());
         for id in ran {
-            stats.entry(id.clone()).or_default().evaluations += 1;
+            stats.entry(id.to_string()).or_default().evaluations += 1;
         }
         for f in &evaluation.failures {
             let s = stats.entry(f.policy.clone()).or_default();

@@ -138,8 +138,16 @@ pub fn run(campaign: &Campaign, purchases: &[Purchase], options: Options, tick: 
         campaign.policies.iter().filter_map(|p| Some((p.spec.id.clone(), p.spec.budget?))).collect();
     // Budgets are shared by every customer: one ledger, one thread, one purchase at a time.
     let (threads, batch) = if budgets.is_empty() { (options.threads.max(1), options.batch.max(1)) } else { (1, 1) };
+    // A shop that reuses an order id (for the same customer or another) gets it counted
+    // once, at its first purchase in time order, as the service's ledger would answer the
+    // later ones as replays: the repeats are left out here, so the threads' ledgers need
+    // not remember ids, and two threads cannot both count one id.
+    let first = first_with_same_id(purchases);
+    let mut kept: Vec<&Purchase> = Vec::with_capacity(purchases.len());
+    kept.extend(purchases.iter().enumerate().filter(|&(k, _)| first[k] == k).map(|(_, p)| p));
+    tick((purchases.len() - kept.len()) as u64);
     let mut shards: Vec<Vec<&Purchase>> = vec![Vec::new(); threads];
-    for p in purchases {
+    for p in &kept {
         shards[shard_of(&p.customer_id, threads)].push(p);
     }
     // A stable sort of references: same-time purchases keep their order, and the
@@ -165,9 +173,8 @@ pub fn run(campaign: &Campaign, purchases: &[Purchase], options: Options, tick: 
         // A purchase credited a customer another thread replays (a referral): their ledgers
         // would disagree, so the replay runs again on one ledger (the progress bar waits).
         tracing::info!("points credited across threads: replaying on one thread");
-        let mut all: Vec<&Purchase> = purchases.iter().collect();
-        all.sort_by_key(|p| p.at);
-        parts = vec![replay(campaign, &all, &budgets, batch, &|_| {}, None)];
+        kept.sort_by_key(|p| p.at);
+        parts = vec![replay(campaign, &kept, &budgets, batch, &|_| {}, None)];
         threads = 1;
     }
     let elapsed = start.elapsed();
@@ -177,6 +184,17 @@ pub fn run(campaign: &Campaign, purchases: &[Purchase], options: Options, tick: 
 /// The thread that replays `customer`'s purchases, of `threads`.
 fn shard_of(customer: &str, threads: usize) -> usize {
     (fxhash(customer) % threads as u64) as usize
+}
+
+/// For each purchase, the position of the first purchase with its id in replay order
+/// (time, then position): its own position unless the id repeats.
+fn first_with_same_id(purchases: &[Purchase]) -> Vec<usize> {
+    let mut first: rustc_hash::FxHashMap<&str, (i64, usize)> = rustc_hash::FxHashMap::default();
+    first.reserve(purchases.len());
+    for (k, p) in purchases.iter().enumerate() {
+        first.entry(p.id.as_str()).and_modify(|f| *f = (*f).min((p.at, k))).or_insert((p.at, k));
+    }
+    purchases.iter().map(|p| first[p.id.as_str()].1).collect()
 }
 
 /// One thread's share of the customers, and the flag any thread raises when a purchase
@@ -209,7 +227,7 @@ fn replay<'a>(
     tick: &(dyn Fn(u64) + Sync),
     shard: Option<Shard>,
 ) -> Part<'a> {
-    let ledger = MemoryLedger::for_replay(purchases.len());
+    let ledger = MemoryLedger::for_replay();
     let mut part = Part::default();
     let mut pending_ticks = 0;
     let mut rest = purchases;
@@ -242,8 +260,8 @@ fn replay<'a>(
                         }
                         break;
                     }
-                    // The same purchase id twice in the history: counted once.
-                    Commit::Replayed(_) => break,
+                    // `run` leaves repeated ids out, and a replay ledger remembers none.
+                    Commit::Replayed(_) => unreachable!("a replay ledger answers no replays"),
                     // Nothing else writes to this ledger, so a fresh evaluation commits; the
                     // bound only keeps a broken rule from spinning forever.
                     Commit::Stale if attempt == MAX_ATTEMPTS => {
@@ -283,7 +301,7 @@ fn commit(
     p: &Purchase,
     snapshot: &Snapshot,
     e: &Evaluation,
-    ran: &[String],
+    ran: &[&str],
     budgets: &BTreeMap<String, crate::manifest::Budget>,
 ) -> Commit {
     let record = Record {
@@ -306,7 +324,7 @@ fn commit(
 
 impl<'a> Part<'a> {
     /// Adds a committed purchase to the totals.
-    fn count(&mut self, campaign: &Campaign, p: &'a Purchase, snapshot: &Snapshot, e: &Evaluation, ran: &[String]) {
+    fn count(&mut self, campaign: &Campaign, p: &'a Purchase, snapshot: &Snapshot, e: &Evaluation, ran: &[&str]) {
         let point_value = campaign.manifest.campaign.point_value;
         let t = &e.combined.totals;
         let shipping_waived = if t.free_shipping { p.shipping.max(0) } else { 0 };
