@@ -202,7 +202,10 @@ fn an_order_id_reused_for_another_customer_counts_once_on_any_thread_count() {
         let got: Value = serde_json::from_str(&stdout(&out)).unwrap();
         assert_eq!(got["threads"], threads.parse::<u64>().unwrap());
         assert_eq!((got["purchases"].as_u64(), got["points_awarded"].as_i64()), (Some(2), Some(70 + 10)), "--threads {threads}");
+        assert_eq!(got["repeated_ids"], 2, "--threads {threads}");
     }
+    let out = perk(&["simulate", dir.path().to_str().unwrap(), "--jsonl", history.to_str().unwrap()]);
+    assert!(stdout(&out).contains("2 more reused the id of an earlier purchase and were counted once"), "{}", stdout(&out));
 }
 
 #[test]

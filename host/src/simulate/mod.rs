@@ -56,6 +56,9 @@ pub struct Report {
     pub campaign: String,
     pub currency: String,
     pub purchases: u64,
+    /// Purchases left out of `purchases` because an earlier one (in time order) has their
+    /// id: the server answers a repeated id with the first one's answer.
+    pub repeated_ids: u64,
     pub customers: u64,
     /// What customers paid (minor units).
     pub revenue: Money,
@@ -178,7 +181,9 @@ pub fn run(campaign: &Campaign, purchases: &[Purchase], options: Options, tick: 
         threads = 1;
     }
     let elapsed = start.elapsed();
-    merge(campaign, parts, threads, elapsed)
+    let mut report = merge(campaign, parts, threads, elapsed);
+    report.repeated_ids = (purchases.len() - kept.len()) as u64;
+    report
 }
 
 /// The thread that replays `customer`'s purchases, of `threads`.
@@ -395,6 +400,7 @@ fn merge(campaign: &Campaign, parts: Vec<Part<'_>>, threads: usize, elapsed: std
         campaign: campaign.manifest.campaign.name.clone(),
         currency: campaign.manifest.campaign.currency.clone(),
         purchases: 0,
+        repeated_ids: 0,
         customers: 0,
         revenue: 0,
         points_awarded: 0,

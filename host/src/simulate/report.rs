@@ -52,6 +52,13 @@ pub fn table(r: &Report) -> String {
         thousands(r.customers as i64),
         r.elapsed_ms as f64 / 1000.0
     );
+    if r.repeated_ids > 0 {
+        let _ = writeln!(
+            s,
+            "{} more reused the id of an earlier purchase and were counted once, as the server would",
+            thousands(r.repeated_ids as i64)
+        );
+    }
     let _ = writeln!(s);
     let rows = [
         ("revenue", cash(r.revenue, c)),
