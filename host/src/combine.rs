@@ -22,15 +22,16 @@ use crate::manifest::{Exclusive, GroupMode};
 use perk_sdk::{Coupon, Granted, Money, Purchase, Reward};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// One policy's successful answer, with what combining needs to know about the policy.
 #[derive(Clone, Debug)]
 pub struct Candidate {
-    pub policy: String,
+    pub policy: Arc<str>,
     /// `sha256:…` of the module that produced the rewards.
-    pub version: String,
+    pub version: Arc<str>,
     pub variant: Option<String>,
-    pub group: Option<String>,
+    pub group: Option<Arc<str>>,
     pub priority: i64,
     pub exclusive: Option<Exclusive>,
     pub rewards: Vec<Granted>,
@@ -55,13 +56,24 @@ impl<'a> Rules<'a> {
 /// Which policy, module version and variant a reward comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Origin {
-    pub policy: String,
+    #[serde(serialize_with = "shared")]
+    pub policy: Arc<str>,
     /// `sha256:…` of the module.
-    pub version: String,
+    #[serde(serialize_with = "shared")]
+    pub version: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "shared_opt")]
+    pub group: Option<Arc<str>>,
+}
+
+/// Names shared by every reward of a policy (see `registry::Names`), serialised as strings.
+fn shared<S: serde::Serializer>(name: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(name)
+}
+
+fn shared_opt<S: serde::Serializer>(name: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+    name.as_deref().serialize(s)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -188,7 +200,7 @@ pub fn combine(candidates: &[Candidate], purchase: &Purchase, rules: &Rules) -> 
                     Exclusive::All => format!("`{}` is exclusive: it does not combine with other offers", c.policy),
                     Exclusive::Group => format!("`{}` is exclusive in group `{}`", c.policy, c.group.as_deref().unwrap_or_default()),
                 };
-                out.insert(j, (why, Some(c.policy.clone())));
+                out.insert(j, (why, Some(c.policy.to_string())));
             }
         }
     }
@@ -220,7 +232,7 @@ pub fn combine(candidates: &[Candidate], purchase: &Purchase, rules: &Rules) -> 
                 ),
                 _ => format!("group `{group}` takes the first offer by priority: `{}` (priority {}) comes first", w.policy, w.priority),
             };
-            out.insert(i, (why, Some(w.policy.clone())));
+            out.insert(i, (why, Some(w.policy.to_string())));
         }
     }
 
@@ -336,7 +348,7 @@ fn apply_budgets(result: &mut Combined, purchase: &Purchase, rules: &Rules) {
     let mut changed = false;
     let applied = std::mem::take(&mut result.applied);
     for mut a in applied {
-        let Some(room) = left.get_mut(&a.origin.policy) else {
+        let Some(room) = left.get_mut(&*a.origin.policy) else {
             result.applied.push(a);
             continue;
         };
@@ -431,7 +443,7 @@ mod tests {
                 policy: policy.into(),
                 version: "sha256:test".into(),
                 variant: None,
-                group: group.map(String::from),
+                group: group.map(Into::into),
                 priority,
                 exclusive,
                 rewards: rewards.into_iter().map(|r| Granted { reward: r, reason: "r".into() }).collect(),

@@ -48,7 +48,7 @@ pub struct Inactive {
 /// A policy's progress toward a goal; serialised with its [`ProgressReport::text`].
 #[derive(Clone, Debug)]
 pub struct ProgressReport {
-    pub policy: String,
+    pub policy: std::sync::Arc<str>,
     pub goal: String,
     pub current: i64,
     pub target: i64,
@@ -68,7 +68,7 @@ impl Serialize for ProgressReport {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut r = s.serialize_struct("ProgressReport", 7)?;
-        r.serialize_field("policy", &self.policy)?;
+        r.serialize_field("policy", &*self.policy)?;
         r.serialize_field("goal", &self.goal)?;
         r.serialize_field("current", &self.current)?;
         r.serialize_field("target", &self.target)?;
@@ -262,7 +262,7 @@ impl Gathered {
                 for pr in outcome.progress {
                     let remaining = pr.remaining();
                     self.progress.push(ProgressReport {
-                        policy: p.spec.id.clone(),
+                        policy: p.names.id.clone(),
                         goal: pr.goal,
                         current: pr.current,
                         target: pr.target,
@@ -274,10 +274,10 @@ impl Gathered {
                     self.states.insert(p.spec.id.clone(), s);
                 }
                 self.candidates.push(Candidate {
-                    policy: p.spec.id.clone(),
-                    version: p.module.hash().to_string(),
+                    policy: p.names.id.clone(),
+                    version: p.names.version.clone(),
                     variant: variant.map(str::to_string),
-                    group: p.spec.group.clone(),
+                    group: p.names.group.clone(),
                     priority: p.spec.priority,
                     exclusive: p.spec.exclusive,
                     rewards: outcome.rewards,

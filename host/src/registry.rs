@@ -9,6 +9,7 @@ use crate::stdlib;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How policy crates named in a manifest are built.
 #[derive(Clone, Debug)]
@@ -30,6 +31,30 @@ pub struct LoadedPolicy {
     pub module: PolicyModule,
     /// The module configured as this policy, with its warm instances.
     pub bound: BoundPolicy,
+    /// What every reward and progress report of this policy names it by.
+    pub names: Names,
+}
+
+/// A policy's id, module version and group, shared by everything an evaluation reports
+/// (candidates, applied and suppressed rewards, progress) instead of copied into each.
+#[derive(Clone, Debug)]
+pub struct Names {
+    pub id: Arc<str>,
+    /// `sha256:…` of the module.
+    pub version: Arc<str>,
+    pub group: Option<Arc<str>>,
+}
+
+impl Names {
+    pub fn new(spec: &PolicySpec, module: &PolicyModule) -> Self {
+        Names { id: spec.id.as_str().into(), version: module.hash().into(), group: spec.group.as_deref().map(Into::into) }
+    }
+
+    /// The same names, not shared with the original: threads counting references to the
+    /// same names would contend for them.
+    fn own(&self) -> Self {
+        Names { id: (*self.id).into(), version: (*self.version).into(), group: self.group.as_deref().map(Into::into) }
+    }
 }
 
 /// A campaign ready to evaluate.
@@ -49,6 +74,7 @@ impl Campaign {
         let mut c = self.clone();
         for p in &mut c.policies {
             p.bound = p.bound.with_own_pool();
+            p.names = p.names.own();
         }
         c
     }
@@ -113,7 +139,8 @@ impl Campaign {
                     continue;
                 }
             }
-            policies.push(LoadedPolicy { spec: spec.clone(), module, bound });
+            let names = Names::new(spec, &module);
+            policies.push(LoadedPolicy { spec: spec.clone(), module, bound, names });
         }
         if !problems.is_empty() {
             return Err(ManifestError(problems));

@@ -2,7 +2,7 @@
 
 use crate::support::*;
 use perk_host::manifest;
-use perk_host::registry::{Campaign, LoadedPolicy};
+use perk_host::registry::{Campaign, LoadedPolicy, Names};
 use perk_host::runtime::{FailureKind, LoadError};
 use perk_host::{evaluate, Isolation, Situation};
 use perk_sdk::{Customer, Purchase};
@@ -26,7 +26,8 @@ fn campaign_with_hostile_in(mode: &str, isolation: Isolation) -> Campaign {
     spec.config = format!(r#"{{"mode":"{mode}"}}"#);
     spec.isolation = isolation;
     let bound = module.bind(&spec.id, &spec.config).unwrap();
-    campaign.policies.push(LoadedPolicy { spec, module, bound });
+    let names = Names::new(&spec, &module);
+    campaign.policies.push(LoadedPolicy { spec, module, bound, names });
     campaign
 }
 
@@ -205,7 +206,7 @@ fn state_round_trips_through_the_host() {
     let mut earned = Vec::new();
     for _ in 0..3 {
         let e = evaluate::purchase(&campaign, &purchase, Situation::new(0, &customer, &states));
-        earned.push(e.combined.applied.iter().find(|a| a.origin.policy == "hostile").map(|a| a.value).unwrap());
+        earned.push(e.combined.applied.iter().find(|a| &*a.origin.policy == "hostile").map(|a| a.value).unwrap());
         states = e.states;
     }
     assert_eq!(earned, [1, 2, 3]);

@@ -298,8 +298,8 @@ impl Ledger for MemoryLedger {
             }
             let mut en = entry(seq, "reward", r.now, a.reason.clone());
             en.amount = a.value;
-            en.policy = Some(a.origin.policy.clone());
-            en.version = Some(a.origin.version.clone());
+            en.policy = Some(a.origin.policy.to_string());
+            en.version = Some(a.origin.version.to_string());
             en.set_version = Some(r.set_version.to_string());
             en.purchase = purchase.clone();
             en.reference = reference.clone();
@@ -343,7 +343,7 @@ impl Ledger for MemoryLedger {
             }
         }
         for &policy in r.ran.iter().filter(|_| keep) {
-            let reports: Vec<_> = e.progress.iter().filter(|p| p.policy == policy).cloned().collect();
+            let reports: Vec<_> = e.progress.iter().filter(|p| &*p.policy == policy).cloned().collect();
             if reports.is_empty() {
                 c.progress.remove(policy);
             } else {

@@ -286,7 +286,7 @@ impl Record<'_> {
     pub(crate) fn budget_spend(&self) -> BTreeMap<&str, Money> {
         let mut spent: BTreeMap<&str, Money> = BTreeMap::new();
         for a in &self.evaluation.combined.applied {
-            if self.budgets.contains_key(&a.origin.policy) {
+            if self.budgets.contains_key(&*a.origin.policy) {
                 *spent.entry(&a.origin.policy).or_default() += a.value;
             }
         }

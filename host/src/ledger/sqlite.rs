@@ -428,7 +428,7 @@ impl Ledger for SqliteLedger {
                 .execute(params![r.customer, policy, state])?;
             }
             for policy in r.ran {
-                let reports: Vec<_> = e.progress.iter().filter(|p| &p.policy == policy).collect();
+                let reports: Vec<_> = e.progress.iter().filter(|p| *p.policy == **policy).collect();
                 let progress = (!reports.is_empty()).then(|| serde_json::to_string(&reports).expect("progress serialises"));
                 tx.prepare_cached(
                     "INSERT INTO states (customer, policy, progress) VALUES (?1, ?2, ?3)

@@ -244,10 +244,10 @@ impl Engine {
             s.last_error_at = Some(self.now());
         }
         for a in &evaluation.combined.applied {
-            stats.entry(a.origin.policy.clone()).or_default().rewards_applied += 1;
+            stats.entry(a.origin.policy.to_string()).or_default().rewards_applied += 1;
         }
         for s in &evaluation.combined.suppressed {
-            stats.entry(s.origin.policy.clone()).or_default().rewards_suppressed += 1;
+            stats.entry(s.origin.policy.to_string()).or_default().rewards_suppressed += 1;
         }
         drop(stats);
         metrics::evaluation(evaluation, ran);
