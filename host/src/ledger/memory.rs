@@ -356,10 +356,10 @@ impl Ledger for MemoryLedger {
             o.revision += 1;
             o.lots.push(lot);
         }
-        let response = if keep { respond(&account(&inner.customers[r.customer], r.now)) } else { String::new() };
         if !keep {
-            return Ok(Commit::Done(response));
+            return Ok(Commit::Done(String::new()));
         }
+        let response = respond(&account(&inner.customers[r.customer], r.now));
         if is_purchase {
             inner.purchases.insert(
                 r.id.to_string(),
@@ -374,10 +374,10 @@ impl Ledger for MemoryLedger {
             );
         }
         for en in new_entries {
-            inner.record(!self.replay, r.customer, en);
+            inner.record(keep, r.customer, en);
         }
         for (other, en) in other_entries {
-            inner.record(!self.replay, &other, en);
+            inner.record(keep, &other, en);
         }
         inner.requests[r.kind as usize].insert(r.id.to_string(), Stored { hash: r.hash.to_string(), response: response.clone() });
         Ok(Commit::Done(response))

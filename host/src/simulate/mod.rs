@@ -148,7 +148,8 @@ pub fn run(campaign: &Campaign, purchases: &[Purchase], options: Options, tick: 
     let first = first_with_same_id(purchases);
     let mut kept: Vec<&Purchase> = Vec::with_capacity(purchases.len());
     kept.extend(purchases.iter().enumerate().filter(|&(k, _)| first[k] == k).map(|(_, p)| p));
-    tick((purchases.len() - kept.len()) as u64);
+    let repeated = purchases.len() - kept.len();
+    tick(repeated as u64);
     let mut shards: Vec<Vec<&Purchase>> = vec![Vec::new(); threads];
     for p in &kept {
         shards[shard_of(&p.customer_id, threads)].push(p);
@@ -182,7 +183,7 @@ pub fn run(campaign: &Campaign, purchases: &[Purchase], options: Options, tick: 
     }
     let elapsed = start.elapsed();
     let mut report = merge(campaign, parts, threads, elapsed);
-    report.repeated_ids = (purchases.len() - kept.len()) as u64;
+    report.repeated_ids = repeated as u64;
     report
 }
 

@@ -19,11 +19,12 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     use time::format_description::well_known::Rfc3339;
     let s = s.trim();
     // `YYYYMMDD` or `YYYY-MM-DD`: the digits' positions.
-    let (b, at) = (s.as_bytes(), match s.len() {
+    let b = s.as_bytes();
+    let at = match b.len() {
         8 => [0, 4, 6],
-        10 if s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' => [0, 5, 8],
+        10 if b[4] == b'-' && b[7] == b'-' => [0, 5, 8],
         _ => [usize::MAX; 3],
-    });
+    };
     let number = |from: usize, len: usize| {
         b.get(from..).and_then(|rest| rest.get(..len)).filter(|d| d.iter().all(u8::is_ascii_digit)).map(|d| d.iter().fold(0, |n, d| n * 10 + (d - b'0') as i32))
     };
@@ -75,14 +76,16 @@ pub fn cdnow(path: &Path) -> Result<Vec<Purchase>, ReadError> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // A share of at least 256 KiB: below that a thread costs more than it saves.
     let parts = cores.min(text.len() / (256 << 10)).max(1);
-    let mut shares = line_shares(&text, parts).into_iter();
-    let (first_line, first) = shares.next().expect("one share at least");
-    let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+    let shares = line_shares(&text, parts);
+    let lines: usize = shares.iter().map(|s| s.lines).sum();
+    let mut shares = shares.into_iter();
+    let first = shares.next().expect("one share at least");
     std::thread::scope(|s| {
-        let others: Vec<_> = shares.map(|(n, share)| s.spawn(move || cdnow_lines(path, n, share, Vec::new()))).collect();
+        let others: Vec<_> =
+            shares.map(|share| s.spawn(move || cdnow_lines(path, share.first, share.text, Vec::with_capacity(share.lines)))).collect();
         // The first share here, into a vector with room for every line, while the
         // others are parsed; theirs are appended in file order (the first error wins).
-        let mut out = cdnow_lines(path, first_line, first, Vec::with_capacity(lines));
+        let mut out = cdnow_lines(path, first.first, first.text, Vec::with_capacity(lines));
         for other in others {
             let other = other.join().expect("a reading thread panicked");
             if let Ok(all) = &mut out {
@@ -96,8 +99,17 @@ pub fn cdnow(path: &Path) -> Result<Vec<Purchase>, ReadError> {
     })
 }
 
-/// `text` cut into up to `parts` runs of whole lines, each with its first line's number.
-fn line_shares(text: &str, parts: usize) -> Vec<(usize, &str)> {
+/// A run of whole lines of a file.
+struct Share<'t> {
+    /// The number of its first line.
+    first: usize,
+    /// How many lines it holds (at most; the last may lack its line end).
+    lines: usize,
+    text: &'t str,
+}
+
+/// `text` cut into `parts` runs of whole lines (the last ones empty if lines run out).
+fn line_shares(text: &str, parts: usize) -> Vec<Share<'_>> {
     let mut shares = Vec::with_capacity(parts);
     let (mut rest, mut line) = (text, 1);
     for k in (1..=parts).rev() {
@@ -108,16 +120,16 @@ fn line_shares(text: &str, parts: usize) -> Vec<(usize, &str)> {
             _ => rest.as_bytes()[from..].iter().position(|&b| b == b'\n').map_or(rest.len(), |i| from + i + 1),
         };
         let (share, tail) = rest.split_at(cut);
-        shares.push((line, share));
-        line += share.bytes().filter(|&b| b == b'\n').count();
+        let ends = share.bytes().filter(|&b| b == b'\n').count();
+        shares.push(Share { first: line, lines: ends + 1, text: share });
+        line += ends;
         rest = tail;
     }
     shares
 }
 
-/// The purchases of CDNOW lines numbered from `first`, after those in `out`.
+/// The purchases of CDNOW lines numbered from `first`, added to `out`.
 fn cdnow_lines(path: &Path, first: usize, text: &str, mut out: Vec<Purchase>) -> Result<Vec<Purchase>, ReadError> {
-    out.reserve(text.bytes().filter(|&b| b == b'\n').count() + 1);
     for (n, line) in (first..).zip(text.lines()) {
         let mut columns = line.split_whitespace();
         let mut fields = [""; 4];
@@ -298,9 +310,10 @@ mod tests {
         for parts in 1..=8 {
             let shares = line_shares(text, parts);
             assert!(shares.len() == parts);
-            assert_eq!(shares.iter().map(|(_, s)| *s).collect::<String>(), text, "{parts} parts");
-            for (first, share) in shares {
-                for (n, line) in (first..).zip(share.lines()) {
+            assert_eq!(shares.iter().map(|s| s.text).collect::<String>(), text, "{parts} parts");
+            for share in shares {
+                assert!(share.text.lines().count() <= share.lines);
+                for (n, line) in (share.first..).zip(share.text.lines()) {
                     assert_eq!(text.lines().nth(n - 1), Some(line), "{parts} parts: line {n}");
                 }
             }
