@@ -164,6 +164,26 @@ fn take(c: &mut CustomerRow, points: i64, now: i64, include_pending: bool, first
     out
 }
 
+/// Adds `lot` to `lots`. With `merge` (a replay, which keeps no entries naming a lot), a
+/// lot that is spendable at `now` joins the newest lot if that one is spendable too and
+/// expires at the same time: balances, expiry and the order points are taken in stay the
+/// same, and a customer's lots stay one or two instead of one per purchase.
+fn add_lot(lots: &mut Vec<LotRow>, lot: LotRow, now: i64, merge: bool) {
+    if let Some(last) = lots.last_mut().filter(|l| {
+        merge
+            && lot.available_at <= now
+            && l.available_at <= now
+            && l.expires_at == lot.expires_at
+            && !l.expired_entry
+            && l.purchase.is_none()
+            && lot.purchase.is_none()
+    }) {
+        last.remaining += lot.remaining;
+        return;
+    }
+    lots.push(lot);
+}
+
 impl Inner {
     /// `customer`'s row, made on first use (the key is allocated only then).
     fn row(&mut self, customer: &str) -> &mut CustomerRow {
@@ -350,11 +370,14 @@ impl Ledger for MemoryLedger {
                 c.progress.insert(policy.to_string(), reports);
             }
         }
-        c.lots.extend(new_lots);
+        let merge = self.replay;
+        for lot in new_lots {
+            add_lot(&mut c.lots, lot, r.now, merge);
+        }
         for (other, lot) in other_lots {
             let o = inner.row(&other);
             o.revision += 1;
-            o.lots.push(lot);
+            add_lot(&mut o.lots, lot, r.now, merge);
         }
         if !keep {
             return Ok(Commit::Done(String::new()));
@@ -519,5 +542,52 @@ impl Ledger for MemoryLedger {
             inner.record(!self.replay, &customer, en);
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lot(seq: i64, remaining: i64, available_at: i64, expires_at: Option<i64>) -> LotRow {
+        LotRow { seq, remaining, available_at, expires_at, purchase: None, expired_entry: false }
+    }
+
+    /// A replay's merged lots answer every balance and every spend as one lot per reward
+    /// would: spendable and pending points, at every time, and what a spend takes.
+    #[test]
+    fn merged_lots_keep_balances_and_spending_order() {
+        // (committed at, points, available at, expires at)
+        let rewards = [
+            (10, 100, 10, None),
+            (20, 50, 20, None),
+            (30, 70, 40, None), // pending until 40
+            (35, 20, 35, None),
+            (50, 30, 50, Some(90)),
+            (60, 40, 60, Some(90)),
+            (70, 10, 70, None),
+            (80, 5, 80, Some(100)),
+        ];
+        let (mut one_each, mut merged) = (CustomerRow::default(), CustomerRow::default());
+        let took = |t: Vec<(i64, i64)>| t.iter().map(|(_, n)| n).sum::<i64>();
+        for (seq, &(now, points, available_at, expires_at)) in (1..).zip(&rewards) {
+            add_lot(&mut one_each.lots, lot(seq, points, available_at, expires_at), now, false);
+            add_lot(&mut merged.lots, lot(seq, points, available_at, expires_at), now, true);
+            // Asked from this reward's time on, as a ledger is.
+            for at in (now..=110).step_by(5) {
+                assert_eq!(balance(&merged, at), balance(&one_each, at), "after reward {seq}, at {at}");
+                for points in [1, 60, 150, 400] {
+                    let mut a = CustomerRow { lots: one_each.lots.clone(), ..Default::default() };
+                    let mut b = CustomerRow { lots: merged.lots.clone(), ..Default::default() };
+                    assert_eq!(took(take(&mut b, points, at, false, None)), took(take(&mut a, points, at, false, None)));
+                    for later in [at, at + 20, at + 60] {
+                        assert_eq!(balance(&b, later), balance(&a, later), "spent {points} at {at}, balance at {later}");
+                    }
+                }
+            }
+        }
+        assert_eq!(one_each.lots.len(), rewards.len());
+        // 100+50 and 30+40 joined; the pending 70 and changes of expiry start new lots.
+        assert_eq!(merged.lots.len(), 6);
     }
 }

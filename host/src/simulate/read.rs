@@ -26,7 +26,10 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
         _ => [usize::MAX; 3],
     };
     let number = |from: usize, len: usize| {
-        b.get(from..).and_then(|rest| rest.get(..len)).filter(|d| d.iter().all(u8::is_ascii_digit)).map(|d| d.iter().fold(0, |n, d| n * 10 + (d - b'0') as i32))
+        b.get(from..)
+            .and_then(|rest| rest.get(..len))
+            .filter(|d| d.iter().all(u8::is_ascii_digit))
+            .map(|d| d.iter().fold(0, |n, d| n * 10 + (d - b'0') as i32))
     };
     if let (Some(y), Some(m), Some(d)) = (number(at[0], 4), number(at[1], 2), number(at[2], 2)) {
         let month = time::Month::try_from(m as u8).map_err(|_| format!("`{s}`: no month {m}"))?;
