@@ -46,8 +46,9 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let runs = args.iter().position(|a| a == "--runs").and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(3);
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut purchases = read::cdnow(&root.join("examples/data/cdnow/CDNOW_master.txt")).unwrap();
+    let history = read::cdnow(&root.join("examples/data/cdnow/CDNOW_master.txt")).unwrap();
     // The native loop reads them in time order, as the replay does.
+    let mut purchases = history.to_vec();
     purchases.sort_by_key(|p| p.at);
     let runtime = Runtime::new(Limits::default(), None).unwrap();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -71,7 +72,7 @@ fn main() {
             let mut report = None;
             for _ in 0..runs {
                 let t = Instant::now();
-                report = Some(simulate::run(&campaign, &purchases, options, &|_| {}));
+                report = Some(simulate::run(&campaign, &history, options, &|_| {}));
                 times.push(t.elapsed());
             }
             let t = median(times);

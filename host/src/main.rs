@@ -346,20 +346,25 @@ fn serve(cli: &Cli, args: &ServeArgs, up: bool) -> Result<()> {
 
 fn simulate(cli: &Cli, args: &SimulateArgs) -> Result<()> {
     use perk_host::simulate::{self, read};
-    let campaign = load(cli, &args.dir)?;
-    let currency = campaign.manifest.campaign.currency.clone();
-    let history = match (&args.cdnow, &args.csv, &args.jsonl) {
-        (Some(f), _, _) => {
-            if currency != "USD" {
-                bail!("CDNOW purchases are in USD; the campaign `{}` runs in {currency}", campaign.manifest.campaign.name);
-            }
-            read::cdnow(f)
-        }
-        (_, Some(f), _) => read::csv(f, args.map.as_ref().expect("clap requires --map"), &currency),
-        (_, _, Some(f)) => read::jsonl(f, &currency),
-        _ => unreachable!("clap requires one history"),
+    let manifest = perk_host::manifest::load(&args.dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let currency = manifest.campaign.currency.clone();
+    if args.cdnow.is_some() && currency != "USD" {
+        bail!("CDNOW purchases are in USD; the campaign `{}` runs in {currency}", manifest.campaign.name);
     }
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let runtime = runtime(cli)?;
+    // The policies load while the history is read.
+    let (campaign, history) = std::thread::scope(|s| {
+        let loading = s.spawn(|| Campaign::from_manifest(manifest, &runtime, &BuildOptions::default()));
+        let history = match (&args.cdnow, &args.csv, &args.jsonl) {
+            (Some(f), _, _) => read::cdnow(f),
+            (_, Some(f), _) => read::csv(f, args.map.as_ref().expect("clap requires --map"), &currency),
+            (_, _, Some(f)) => read::jsonl(f, &currency),
+            _ => unreachable!("clap requires one history"),
+        };
+        (loading.join().expect("loading the campaign panicked"), history)
+    });
+    let campaign = campaign.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let history = history.map_err(|e| anyhow::anyhow!("{e}"))?;
     let defaults = simulate::Options::default();
     let options = simulate::Options { threads: args.threads.unwrap_or(defaults.threads), batch: args.batch.into() };
     let bar = indicatif::ProgressBar::new(history.len() as u64);
@@ -380,7 +385,5 @@ fn simulate(cli: &Cli, args: &SimulateArgs) -> Result<()> {
     } else {
         print!("{}", simulate::report::table(&report));
     }
-    // The process ends here: freeing every purchase one by one would only delay that.
-    std::mem::forget(history);
     Ok(())
 }

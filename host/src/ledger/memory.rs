@@ -181,6 +181,10 @@ fn add_lot(lots: &mut Vec<LotRow>, lot: LotRow, now: i64, merge: bool) {
         last.remaining += lot.remaining;
         return;
     }
+    if merge && lots.is_empty() {
+        // Most replayed customers never hold a second lot: room for one, not four.
+        lots.reserve_exact(1);
+    }
     lots.push(lot);
 }
 

@@ -13,8 +13,11 @@
 //! another thread replays, the replay runs again on one thread and one ledger, so the
 //! result never depends on the thread count.
 
+pub mod history;
 pub mod read;
 pub mod report;
+
+pub use history::History;
 
 use crate::evaluate::{self, Evaluation, Situation};
 use crate::ledger::{Commit, Ledger, MemoryLedger, Record, RequestKind, Snapshot};
@@ -89,7 +92,7 @@ pub struct Report {
 
 /// What one thread saw.
 #[derive(Default)]
-struct Part<'a> {
+struct Part {
     purchases: u64,
     revenue: Money,
     points: i64,
@@ -103,8 +106,8 @@ struct Part<'a> {
     months: BTreeMap<i32, (u64, Money, Money)>,
     /// (month index, customer's tier before, after), in time order per customer.
     tier_changes: Vec<(i32, Option<String>, Option<String>)>,
-    /// customer → (purchases, rewards)
-    customers: rustc_hash::FxHashMap<&'a str, (u32, u32)>,
+    /// By customer index: (purchases, rewards).
+    customers: Vec<(u32, u32)>,
 }
 
 fn month_index(ms: i64) -> i32 {
@@ -132,10 +135,10 @@ impl Default for Options {
     }
 }
 
-/// Replays `purchases` through `campaign` in time order (purchases at the same time in
-/// the order given); `tick` is called with the number of purchases done since the last
-/// call (for a progress bar).
-pub fn run(campaign: &Campaign, purchases: &[Purchase], options: Options, tick: &(dyn Fn(u64) + Sync)) -> Report {
+/// Replays `history` through `campaign` in time order (purchases at the same time in file
+/// order); `tick` is called with the number of purchases done since the last call (for a
+/// progress bar).
+pub fn run(campaign: &Campaign, history: &History, options: Options, tick: &(dyn Fn(u64) + Sync)) -> Report {
     let start = Instant::now();
     let budgets: BTreeMap<String, crate::manifest::Budget> =
         campaign.policies.iter().filter_map(|p| Some((p.spec.id.clone(), p.spec.budget?))).collect();
@@ -145,29 +148,27 @@ pub fn run(campaign: &Campaign, purchases: &[Purchase], options: Options, tick: 
     // once, at its first purchase in time order, as the service's ledger would answer the
     // later ones as replays: the repeats are left out here, so the threads' ledgers need
     // not remember ids, and two threads cannot both count one id.
-    let first = first_with_same_id(purchases);
-    let mut kept: Vec<&Purchase> = Vec::with_capacity(purchases.len());
-    kept.extend(purchases.iter().enumerate().filter(|&(k, _)| first[k] == k).map(|(_, p)| p));
-    let repeated = purchases.len() - kept.len();
+    let kept = first_of_each_id(history);
+    let repeated = history.len() - kept.len();
     tick(repeated as u64);
-    let mut shards: Vec<Vec<&Purchase>> = vec![Vec::new(); threads];
-    for p in &kept {
-        shards[shard_of(&p.customer_id, threads)].push(p);
-    }
-    // A stable sort of references: same-time purchases keep their order, and the
-    // purchases themselves (large values) stay where they are.
-    for shard in &mut shards {
-        shard.sort_by_key(|p| p.at);
+    let customer_shard: Vec<usize> = (0..history.customers()).map(|c| shard_of(history.customer_id(c), threads)).collect();
+    let mut shards: Vec<Vec<u32>> = vec![Vec::new(); threads];
+    for &k in &kept {
+        shards[customer_shard[history.customer_index(k as usize)]].push(k);
     }
     let crossed = AtomicBool::new(false);
     let mut parts: Vec<Part> = std::thread::scope(|s| {
         let handles: Vec<_> = shards
-            .iter()
+            .into_iter()
             .enumerate()
-            .map(|(index, shard)| {
+            .map(|(index, mut shard)| {
                 let bounds = Shard { index, of: threads, crossed: &crossed };
                 let budgets = &budgets;
-                s.spawn(move || replay(&campaign.with_own_pools(), shard, budgets, batch, tick, Some(bounds)))
+                s.spawn(move || {
+                    // Stable: same-time purchases keep their file order.
+                    shard.sort_by_key(|&k| history.at(k as usize));
+                    replay(&campaign.with_own_pools(), history, &shard, budgets, batch, tick, Some(bounds))
+                })
             })
             .collect();
         handles.into_iter().map(|h| h.join().expect("a simulation thread panicked")).collect()
@@ -177,8 +178,9 @@ pub fn run(campaign: &Campaign, purchases: &[Purchase], options: Options, tick: 
         // A purchase credited a customer another thread replays (a referral): their ledgers
         // would disagree, so the replay runs again on one ledger (the progress bar waits).
         tracing::info!("points credited across threads: replaying on one thread");
-        kept.sort_by_key(|p| p.at);
-        parts = vec![replay(campaign, &kept, &budgets, batch, &|_| {}, None)];
+        let mut all = kept;
+        all.sort_by_key(|&k| history.at(k as usize));
+        parts = vec![replay(campaign, history, &all, &budgets, batch, &|_| {}, None)];
         threads = 1;
     }
     let elapsed = start.elapsed();
@@ -192,15 +194,22 @@ fn shard_of(customer: &str, threads: usize) -> usize {
     (fxhash(customer) % threads as u64) as usize
 }
 
-/// For each purchase, the position of the first purchase with its id in replay order
-/// (time, then position): its own position unless the id repeats.
-fn first_with_same_id(purchases: &[Purchase]) -> Vec<usize> {
-    let mut first: rustc_hash::FxHashMap<&str, (i64, usize)> = rustc_hash::FxHashMap::default();
-    first.reserve(purchases.len());
-    for (k, p) in purchases.iter().enumerate() {
-        first.entry(p.id.as_str()).and_modify(|f| *f = (*f).min((p.at, k))).or_insert((p.at, k));
+/// The purchases to replay, in file order: all but those whose id a purchase earlier in
+/// replay order (time, then file order) has.
+fn first_of_each_id(history: &History) -> Vec<u32> {
+    let all = 0..history.len() as u32;
+    // Ids made from line numbers are unique.
+    if (0..history.len()).all(|k| history.given_id(k).is_none()) {
+        return all.collect();
     }
-    purchases.iter().map(|p| first[p.id.as_str()].1).collect()
+    let mut first: rustc_hash::FxHashMap<&str, (i64, u32)> = rustc_hash::FxHashMap::default();
+    for k in all.clone() {
+        if let Some(id) = history.given_id(k as usize) {
+            let me = (history.at(k as usize), k);
+            first.entry(id).and_modify(|f| *f = (*f).min(me)).or_insert(me);
+        }
+    }
+    all.filter(|&k| history.given_id(k as usize).is_none_or(|id| first[id].1 == k)).collect()
 }
 
 /// One thread's share of the customers, and the flag any thread raises when a purchase
@@ -217,33 +226,37 @@ fn fxhash(s: &str) -> u64 {
 }
 
 /// How many of `purchases` (from the first) are by different customers, at most `batch`.
-fn distinct_run(purchases: &[&Purchase], batch: usize) -> usize {
+fn distinct_run(history: &History, purchases: &[u32], batch: usize) -> usize {
+    let customer = |k: u32| history.customer_index(k as usize);
     let mut n = 1;
-    while n < purchases.len().min(batch) && !purchases[..n].iter().any(|q| q.customer_id == purchases[n].customer_id) {
+    while n < purchases.len().min(batch) && !purchases[..n].iter().any(|&q| customer(q) == customer(purchases[n])) {
         n += 1;
     }
     n
 }
 
-fn replay<'a>(
+fn replay(
     campaign: &Campaign,
-    purchases: &[&'a Purchase],
+    history: &History,
+    purchases: &[u32],
     budgets: &BTreeMap<String, crate::manifest::Budget>,
     batch: usize,
     tick: &(dyn Fn(u64) + Sync),
     shard: Option<Shard>,
-) -> Part<'a> {
+) -> Part {
     let ledger = MemoryLedger::for_replay();
-    let mut part = Part::default();
+    let mut part = Part { customers: vec![(0, 0); history.customers()], ..Part::default() };
+    let mut scratch = Vec::new();
     let mut pending_ticks = 0;
     let mut rest = purchases;
     while !rest.is_empty() {
         if shard.as_ref().is_some_and(|s| s.crossed.load(Ordering::Relaxed)) {
             break;
         }
-        let n = distinct_run(rest, batch);
-        let (run, tail) = rest.split_at(n);
+        let n = distinct_run(history, rest, batch);
+        let (ks, tail) = rest.split_at(n);
         rest = tail;
+        let run = history.purchases(ks, &mut scratch);
         let snapshots: Vec<Snapshot> =
             run.iter().map(|p| ledger.snapshot(&p.customer_id, p.at).expect("the memory ledger does not fail")).collect();
         let budget_left = ledger.budget_left(budgets, run[0].at).expect("the memory ledger does not fail");
@@ -253,12 +266,12 @@ fn replay<'a>(
             let items: Vec<_> = run.iter().zip(&snapshots).map(|(p, snap)| (*p, situation(p, snap, &budget_left))).collect();
             evaluate::purchases(campaign, &items)
         };
-        for ((p, mut snapshot), mut e) in run.iter().zip(snapshots).zip(evaluations) {
+        for (((p, &k), mut snapshot), mut e) in run.iter().zip(ks).zip(snapshots).zip(evaluations) {
             for attempt in 1.. {
                 let ran = e.ran(campaign);
                 match commit(&ledger, campaign, p, &snapshot, &e, &ran, budgets) {
                     Commit::Done(_) => {
-                        part.count(campaign, p, &snapshot, &e, &ran);
+                        part.count(campaign, history.customer_index(k as usize), p, &snapshot, &e, &ran);
                         if let Some(s) = &shard {
                             if e.combined.totals.points_for.keys().any(|c| shard_of(c, s.of) != s.index) {
                                 s.crossed.store(true, Ordering::Relaxed);
@@ -328,9 +341,9 @@ fn commit(
     ledger.commit(&record, &|_| String::new()).expect("the memory ledger does not fail")
 }
 
-impl<'a> Part<'a> {
-    /// Adds a committed purchase to the totals.
-    fn count(&mut self, campaign: &Campaign, p: &'a Purchase, snapshot: &Snapshot, e: &Evaluation, ran: &[&str]) {
+impl Part {
+    /// Adds a committed purchase (by customer `customer`, an index) to the totals.
+    fn count(&mut self, campaign: &Campaign, customer: usize, p: &Purchase, snapshot: &Snapshot, e: &Evaluation, ran: &[&str]) {
         let point_value = campaign.manifest.campaign.point_value;
         let t = &e.combined.totals;
         let shipping_waived = if t.free_shipping { p.shipping.max(0) } else { 0 };
@@ -376,7 +389,7 @@ impl<'a> Part<'a> {
                 _ => {}
             }
         }
-        let c = self.customers.entry(p.customer_id.as_str()).or_default();
+        let c = &mut self.customers[customer];
         c.0 += 1;
         c.1 += e.combined.applied.len() as u32;
         if let Some(after) = &t.tier {
@@ -396,7 +409,7 @@ fn tally<'m>(per_policy: &'m mut BTreeMap<String, PolicyTotals>, id: &str) -> &'
     per_policy.get_mut(id).expect("inserted above")
 }
 
-fn merge(campaign: &Campaign, parts: Vec<Part<'_>>, threads: usize, elapsed: std::time::Duration) -> Report {
+fn merge(campaign: &Campaign, parts: Vec<Part>, threads: usize, elapsed: std::time::Duration) -> Report {
     let mut r = Report {
         campaign: campaign.manifest.campaign.name.clone(),
         currency: campaign.manifest.campaign.currency.clone(),
@@ -454,8 +467,8 @@ fn merge(campaign: &Campaign, parts: Vec<Part<'_>>, threads: usize, elapsed: std
             m.2 += cost;
         }
         changes.extend(part.tier_changes);
-        r.customers += part.customers.len() as u64;
-        for (purchases, rewards) in part.customers.values() {
+        for (purchases, rewards) in part.customers.iter().filter(|c| c.0 > 0) {
+            r.customers += 1;
             repeat += (*purchases >= 2) as u64;
             let b = buckets.iter().position(|(_, lo, hi)| (*lo..=*hi).contains(rewards)).expect("buckets cover u32");
             histogram[b] += 1;

@@ -1,8 +1,9 @@
 //! Purchase histories for `perk simulate`: the CDNOW format, any CSV with a column map,
 //! and JSON Lines of the API's purchase body. Errors name the file, row and column.
 
+use super::history::{History, RowsBuilder};
 use crate::input;
-use perk_sdk::{LineItem, Money, Purchase};
+use perk_sdk::Money;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -74,31 +75,28 @@ pub fn parse_amount(s: &str, digits: u32) -> Result<Money, String> {
 
 /// The CDNOW master file (see `examples/data/cdnow/README.md`), read by every core: each
 /// parses a share of the lines.
-pub fn cdnow(path: &Path) -> Result<Vec<Purchase>, ReadError> {
+pub fn cdnow(path: &Path) -> Result<History, ReadError> {
     let text = read(path)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // A share of at least 256 KiB: below that a thread costs more than it saves.
     let parts = cores.min(text.len() / (256 << 10)).max(1);
-    let shares = line_shares(&text, parts);
-    let lines: usize = shares.iter().map(|s| s.lines).sum();
-    let mut shares = shares.into_iter();
+    let mut shares = line_shares(&text, parts).into_iter();
     let first = shares.next().expect("one share at least");
     std::thread::scope(|s| {
-        let others: Vec<_> =
-            shares.map(|share| s.spawn(move || cdnow_lines(path, share.first, share.text, Vec::with_capacity(share.lines)))).collect();
-        // The first share here, into a vector with room for every line, while the
-        // others are parsed; theirs are appended in file order (the first error wins).
-        let mut out = cdnow_lines(path, first.first, first.text, Vec::with_capacity(lines));
+        let others: Vec<_> = shares.map(|share| s.spawn(move || cdnow_lines(path, &share))).collect();
+        // The first share here while the others are parsed; theirs are appended in file
+        // order (the first error wins).
+        let mut out = cdnow_lines(path, &first);
         for other in others {
             let other = other.join().expect("a reading thread panicked");
             if let Ok(all) = &mut out {
                 match other {
-                    Ok(mut more) => all.append(&mut more),
+                    Ok(more) => all.append(more),
                     Err(e) => out = Err(e),
                 }
             }
         }
-        out
+        Ok(out?.finish("cdnow", "cd", "USD"))
     })
 }
 
@@ -131,9 +129,12 @@ fn line_shares(text: &str, parts: usize) -> Vec<Share<'_>> {
     shares
 }
 
-/// The purchases of CDNOW lines numbered from `first`, added to `out`.
-fn cdnow_lines(path: &Path, first: usize, text: &str, mut out: Vec<Purchase>) -> Result<Vec<Purchase>, ReadError> {
-    for (n, line) in (first..).zip(text.lines()) {
+/// The purchases of a share of the CDNOW lines.
+fn cdnow_lines(path: &Path, share: &Share) -> Result<RowsBuilder, ReadError> {
+    let mut out = RowsBuilder::with_capacity(share.lines);
+    // The file is sorted by customer: most lines have the one before's.
+    let mut last: Option<(&str, u32)> = None;
+    for (n, line) in (share.first..).zip(share.text.lines()) {
         let mut columns = line.split_whitespace();
         let mut fields = [""; 4];
         let found = columns.by_ref().zip(&mut fields).map(|(c, f)| *f = c).count() + columns.count();
@@ -157,19 +158,13 @@ fn cdnow_lines(path: &Path, first: usize, text: &str, mut out: Vec<Purchase>) ->
         if total < 0 {
             return Err(ReadError(format!("{}: must not be negative", at(4, "dollar_value"))));
         }
-        // The order total is exact; the line's unit price is it per CD, rounded down.
-        let quantity = cds.max(1);
-        let item = LineItem::new("cd", "music", quantity, total / quantity as i64);
-        let p = Purchase {
-            id: format!("cdnow-{n}"),
-            customer_id: fields[0].to_string(),
-            at: time,
-            currency: "USD".into(),
-            total,
-            items: vec![item],
-            ..Default::default()
+        let customer = match last {
+            Some((id, k)) if id == fields[0] => k,
+            _ => out.customers.get(fields[0]),
         };
-        out.push(p);
+        last = Some((fields[0], customer));
+        // A line of zero CDs still bought something: one item, the whole total.
+        out.push_interned(n, customer, time, total, cds, "music", None);
     }
     Ok(out)
 }
@@ -212,7 +207,7 @@ impl std::str::FromStr for ColumnMap {
 }
 
 /// Any CSV with a header row; amounts are decimals in `currency`.
-pub fn csv(path: &Path, map: &ColumnMap, currency: &str) -> Result<Vec<Purchase>, ReadError> {
+pub fn csv(path: &Path, map: &ColumnMap, currency: &str) -> Result<History, ReadError> {
     let mut reader = ::csv::ReaderBuilder::new()
         .trim(::csv::Trim::All)
         .from_path(path)
@@ -227,7 +222,7 @@ pub fn csv(path: &Path, map: &ColumnMap, currency: &str) -> Result<Vec<Purchase>
     let c_id = map.id.as_deref().map(col).transpose()?;
     let c_category = map.category.as_deref().map(col).transpose()?;
     let digits = minor_digits(currency);
-    let mut out = Vec::new();
+    let mut out = RowsBuilder::with_capacity(0);
     for (i, record) in reader.records().enumerate() {
         let row = i + 2;
         let record = record.map_err(|e| ReadError(format!("{}:{row}: {e}", path.display())))?;
@@ -238,33 +233,22 @@ pub fn csv(path: &Path, map: &ColumnMap, currency: &str) -> Result<Vec<Purchase>
             }
             Ok(v)
         };
-        let customer = field(c_customer, &map.customer)?.to_string();
+        let customer = field(c_customer, &map.customer)?;
         let at = parse_time(field(c_at, &map.at)?).map_err(|e| ReadError(format!("{}:{row}: column `{}`: {e}", path.display(), map.at)))?;
         let total = parse_amount(field(c_total, &map.total)?, digits)
             .map_err(|e| ReadError(format!("{}:{row}: column `{}`: {e}", path.display(), map.total)))?;
         if total < 0 {
             return Err(ReadError(format!("{}:{row}: column `{}`: must not be negative", path.display(), map.total)));
         }
-        let id = match c_id {
-            Some(c) => field(c, map.id.as_deref().unwrap())?.to_string(),
-            None => format!("csv-{row}"),
-        };
-        let category = c_category.map(|c| record.get(c).unwrap_or_default().to_string()).unwrap_or_default();
-        out.push(Purchase {
-            id,
-            customer_id: customer,
-            at,
-            currency: currency.to_string(),
-            total,
-            items: vec![LineItem::new("item", category, 1, total)],
-            ..Default::default()
-        });
+        let id = c_id.map(|c| field(c, map.id.as_deref().unwrap())).transpose()?;
+        let category = c_category.map(|c| record.get(c).unwrap_or_default()).unwrap_or_default();
+        out.push(row, customer, at, total, 1, category, id);
     }
-    Ok(out)
+    Ok(out.finish("csv", "item", currency))
 }
 
 /// One API purchase body per line.
-pub fn jsonl(path: &Path, currency: &str) -> Result<Vec<Purchase>, ReadError> {
+pub fn jsonl(path: &Path, currency: &str) -> Result<History, ReadError> {
     let text = read(path)?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -274,7 +258,7 @@ pub fn jsonl(path: &Path, currency: &str) -> Result<Vec<Purchase>, ReadError> {
         let p = input::purchase(line, currency, 0).map_err(|e| ReadError(format!("{}:{}: {e}", path.display(), i + 1)))?;
         out.push(p);
     }
-    Ok(out)
+    Ok(History::from(out))
 }
 
 #[cfg(test)]
