@@ -74,8 +74,35 @@ impl MemoryLedger {
     /// `respond` is not called and answers are empty), and no memory of request ids or
     /// purchases — so no idempotency and no refunds: the replay gives every purchase id
     /// once (it drops repeats up front).
-    pub fn for_replay() -> Self {
-        MemoryLedger { inner: Mutex::default(), replay: true }
+    /// `customers` is how many the replay will see (room is made for them up front).
+    pub fn for_replay(customers: usize) -> Self {
+        let mut inner = Inner::default();
+        inner.customers.reserve(customers);
+        MemoryLedger { inner: Mutex::new(inner), replay: true }
+    }
+
+    /// [`Ledger::snapshot`] written into `into`, reusing its strings and buffers: a replay
+    /// takes one per purchase.
+    pub fn snapshot_into(&self, customer: &str, now: i64, into: &mut Snapshot) {
+        let inner = self.lock();
+        let Some(c) = inner.customers.get(customer) else {
+            into.customer = Customer::new(customer);
+            into.states.clear();
+            into.revision = 0;
+            return;
+        };
+        into.customer.clone_from(&c.customer);
+        into.customer.points = balance(c, now).0;
+        into.revision = c.revision;
+        into.states.retain(|k, _| c.states.binary_search_by(|(p, _)| p.as_str().cmp(k)).is_ok());
+        for (policy, state) in &c.states {
+            match into.states.get_mut(policy) {
+                Some(kept) => kept.clone_from(state),
+                None => {
+                    into.states.insert(policy.clone(), state.clone());
+                }
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -555,6 +582,31 @@ mod tests {
 
     fn lot(seq: i64, remaining: i64, available_at: i64, expires_at: Option<i64>) -> LotRow {
         LotRow { seq, remaining, available_at, expires_at, purchase: None, expired_entry: false }
+    }
+
+    /// A snapshot written over an earlier one (of another customer) is the one `snapshot`
+    /// makes: no state, tier or balance of the earlier customer is left in it.
+    #[test]
+    fn a_reused_snapshot_is_a_fresh_one() {
+        let ledger = MemoryLedger::for_replay(2);
+        {
+            let mut inner = ledger.lock();
+            let ann = inner.row("ann");
+            ann.customer.tier = Some("gold".into());
+            ann.customer.segments = vec!["vip".into()];
+            ann.revision = 3;
+            ann.states = vec![("a".into(), b"1".to_vec()), ("b".into(), b"22".to_vec())];
+            ann.lots.push(lot(1, 40, 0, None));
+            let bob = inner.row("bob");
+            bob.revision = 1;
+            bob.states = vec![("b".into(), b"3".to_vec()), ("c".into(), b"4".to_vec())];
+        }
+        let mut reused = Snapshot::default();
+        for (who, now) in [("ann", 10), ("bob", 10), ("ann", 5), ("nobody", 10), ("bob", 20)] {
+            ledger.snapshot_into(who, now, &mut reused);
+            let fresh = ledger.snapshot(who, now).unwrap();
+            assert_eq!((&reused.customer, &reused.states, reused.revision), (&fresh.customer, &fresh.states, fresh.revision), "{who}");
+        }
     }
 
     /// A replay's merged lots answer every balance and every spend as one lot per reward

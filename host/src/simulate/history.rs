@@ -11,7 +11,6 @@
 
 use perk_sdk::{LineItem, Money, Purchase, Timestamp};
 use rustc_hash::FxHashMap;
-use std::fmt::Write as _;
 
 /// Marks a row without an id of its own (its id is made from its line number).
 const NO_ID: u32 = u32::MAX;
@@ -244,7 +243,11 @@ impl History {
         let row = &self.rows[k];
         p.id.clear();
         match row.id {
-            NO_ID => write!(p.id, "{prefix}-{}", row.line).expect("writing to a string"),
+            NO_ID => {
+                p.id.push_str(prefix);
+                p.id.push('-');
+                push_decimal(&mut p.id, row.line);
+            }
             id => p.id.push_str(&ids[id as usize]),
         }
         p.customer_id.clear();
@@ -265,6 +268,23 @@ impl History {
         // The order total is exact; the line's unit price is it per item, rounded down.
         item.unit_price = row.total / row.quantity as Money;
     }
+}
+
+/// Appends `n` in decimal (without the formatting machinery: a replay makes an id per
+/// purchase).
+fn push_decimal(s: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    s.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
 #[cfg(test)]
@@ -296,6 +316,15 @@ mod tests {
         let first = ids(h.purchases(&[3, 1], &mut scratch));
         assert_eq!(first, ids(vec![&all[3], &all[1]]));
         assert_eq!(ids(h.purchases(&[0, 2], &mut scratch)), ids(vec![&all[0], &all[2]]));
+    }
+
+    #[test]
+    fn decimals() {
+        for n in [0, 7, 10, 69_659, u32::MAX] {
+            let mut s = String::from("x");
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
     }
 
     #[test]

@@ -244,9 +244,12 @@ fn replay(
     tick: &(dyn Fn(u64) + Sync),
     shard: Option<Shard>,
 ) -> Part {
-    let ledger = MemoryLedger::for_replay();
     let mut part = Part { customers: vec![(0, 0); history.customers()], ..Part::default() };
+    let mut seen = vec![false; history.customers()];
+    let customers = purchases.iter().filter(|&&k| !std::mem::replace(&mut seen[history.customer_index(k as usize)], true)).count();
+    let ledger = MemoryLedger::for_replay(customers);
     let mut scratch = Vec::new();
+    let mut snapshots: Vec<Snapshot> = Vec::new();
     let mut pending_ticks = 0;
     let mut rest = purchases;
     while !rest.is_empty() {
@@ -257,8 +260,12 @@ fn replay(
         let (ks, tail) = rest.split_at(n);
         rest = tail;
         let run = history.purchases(ks, &mut scratch);
-        let snapshots: Vec<Snapshot> =
-            run.iter().map(|p| ledger.snapshot(&p.customer_id, p.at).expect("the memory ledger does not fail")).collect();
+        if snapshots.len() < n {
+            snapshots.resize_with(n, Snapshot::default);
+        }
+        for (p, snapshot) in run.iter().zip(&mut snapshots) {
+            ledger.snapshot_into(&p.customer_id, p.at, snapshot);
+        }
         let budget_left = ledger.budget_left(budgets, run[0].at).expect("the memory ledger does not fail");
         let evaluations = if n == 1 {
             vec![evaluate::purchase(campaign, run[0], situation(run[0], &snapshots[0], &budget_left))]
@@ -266,12 +273,12 @@ fn replay(
             let items: Vec<_> = run.iter().zip(&snapshots).map(|(p, snap)| (*p, situation(p, snap, &budget_left))).collect();
             evaluate::purchases(campaign, &items)
         };
-        for (((p, &k), mut snapshot), mut e) in run.iter().zip(ks).zip(snapshots).zip(evaluations) {
+        for (((p, &k), snapshot), mut e) in run.iter().zip(ks).zip(&mut snapshots).zip(evaluations) {
             for attempt in 1.. {
                 let ran = e.ran(campaign);
-                match commit(&ledger, campaign, p, &snapshot, &e, &ran, budgets) {
+                match commit(&ledger, campaign, p, snapshot, &e, &ran, budgets) {
                     Commit::Done(_) => {
-                        part.count(campaign, history.customer_index(k as usize), p, &snapshot, &e, &ran);
+                        part.count(campaign, history.customer_index(k as usize), p, snapshot, &e, &ran);
                         if let Some(s) = &shard {
                             if e.combined.totals.points_for.keys().any(|c| shard_of(c, s.of) != s.index) {
                                 s.crossed.store(true, Ordering::Relaxed);
@@ -290,9 +297,9 @@ fn replay(
                     // Changed since the batch was evaluated (another purchase of the batch
                     // credited this customer): evaluate it again, on its own.
                     Commit::Stale => {
-                        snapshot = ledger.snapshot(&p.customer_id, p.at).expect("the memory ledger does not fail");
+                        ledger.snapshot_into(&p.customer_id, p.at, snapshot);
                         let left = ledger.budget_left(budgets, p.at).expect("the memory ledger does not fail");
-                        e = evaluate::purchase(campaign, p, situation(p, &snapshot, &left));
+                        e = evaluate::purchase(campaign, p, situation(p, snapshot, &left));
                     }
                 }
             }
