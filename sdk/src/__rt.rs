@@ -104,7 +104,9 @@ mod guest {
     pub fn on_purchase<P: Policy>(input: Vec<u8>, state: Vec<u8>) -> Result<Vec<u8>, String> {
         call(|| {
             let (id, config) = configured::<P>()?;
-            purchase::<P>(id, config, &input, state)
+            let mut out = wire::Writer::default();
+            purchase::<P>(id, config, &input, &state, &mut out)?;
+            Ok(out.buf)
         })
     }
 
@@ -116,9 +118,11 @@ mod guest {
             let mut calls = wire::BatchCalls::new(&batch);
             let mut w = wire::Writer::with_capacity(batch.len());
             w.u64(calls.len() as u64);
+            // Each outcome is encoded here, then copied after its length.
+            let mut out = wire::Writer::default();
             for (input, state) in calls.by_ref() {
-                let answer = purchase::<P>(id, config, input, state.to_vec());
-                wire::write_batch_answer(&mut w, answer.as_deref().map_err(String::as_str));
+                let answer = purchase::<P>(id, config, input, state, &mut out);
+                wire::write_batch_answer(&mut w, answer.as_ref().map(|()| out.buf.as_slice()).map_err(String::as_str));
             }
             calls.finish().map_err(|e| format!("batch: {e}"))?;
             Ok(w.buf)
@@ -128,12 +132,18 @@ mod guest {
     /// One `on-purchase` call, shared by both exports (not inlined into each: the policy's
     /// code and the decoder would be in the module twice).
     #[inline(never)]
-    fn purchase<P: Policy>(id: &'static str, config: &'static P::Config, input: &[u8], state: Vec<u8>) -> Result<Vec<u8>, String> {
+    fn purchase<P: Policy>(
+        id: &'static str,
+        config: &'static P::Config,
+        input: &[u8],
+        state: &[u8],
+        out: &mut wire::Writer,
+    ) -> Result<(), String> {
         // SAFETY: the host encodes inputs with `wire::encode_purchase_input`.
         let decoded = unsafe { wire::decode_purchase_input_in_place(input) }.map_err(|e| format!("input: {e}"))?;
         let (head, p, c) = &*decoded;
         let ctx = context(id, head, state);
-        answer(P::on_purchase(config, p, c, &ctx), ctx)
+        answer(P::on_purchase(config, p, c, &ctx), ctx, out)
     }
 
     pub fn on_event<P: Policy>(input: Vec<u8>, state: Vec<u8>) -> Result<Vec<u8>, String> {
@@ -142,17 +152,24 @@ mod guest {
             // SAFETY: the host encodes inputs with `wire::encode_event_input`.
             let decoded = unsafe { wire::decode_event_input_in_place(&input) }.map_err(|e| format!("input: {e}"))?;
             let (head, e, c) = &*decoded;
-            let ctx = context(id, head, state);
-            answer(P::on_event(config, e, c, &ctx), ctx)
+            let ctx = context(id, head, &state);
+            let mut out = wire::Writer::default();
+            answer(P::on_event(config, e, c, &ctx), ctx, &mut out)?;
+            Ok(out.buf)
         })
     }
 
-    /// The policy's context; its strings point at the configured id and into the input
-    /// (never dropped, see `answer`), the state is the buffer the host passed.
-    fn context(id: &'static str, head: &wire::Head, state: Vec<u8>) -> std::mem::ManuallyDrop<Context> {
-        // SAFETY: `borrowed` strings are never dropped or written (the context is only
-        // lent to the policy as `&Context` and then taken apart in `answer`).
+    /// The policy's context; its strings and state point at the configured id and into
+    /// the host's arguments, without copies (never dropped, see `answer`).
+    fn context(id: &'static str, head: &wire::Head, state: &[u8]) -> std::mem::ManuallyDrop<Context> {
+        // SAFETY: `borrowed` strings and the borrowed state are never dropped, grown or
+        // written (the context is only lent to the policy as `&Context` and then taken
+        // apart in `answer`, which forgets them), and live no longer than the arguments.
         let borrowed = |s: &str| unsafe { String::from_raw_parts(s.as_ptr() as *mut u8, s.len(), s.len()) };
+        let state = match state.len() {
+            0 => Vec::new(),
+            n => unsafe { Vec::from_raw_parts(state.as_ptr() as *mut u8, n, n) },
+        };
         std::mem::ManuallyDrop::new(Context {
             now: head.now,
             policy_id: borrowed(id),
@@ -161,18 +178,15 @@ mod guest {
         })
     }
 
-    /// Encodes the outcome. Nothing the call allocated is dropped one by one: the call
-    /// region rewinds as a whole at the next call.
-    fn answer(outcome: crate::Result<crate::Outcome>, ctx: std::mem::ManuallyDrop<Context>) -> Result<Vec<u8>, String> {
-        let ctx = std::mem::ManuallyDrop::into_inner(ctx);
-        std::mem::forget(ctx.policy_id);
-        std::mem::forget(ctx.variant);
-        drop(ctx.state);
+    /// Encodes the outcome into `out`. Nothing the call allocated is dropped one by one:
+    /// the call region rewinds as a whole at the next call. The context ends here, not
+    /// dropped (its strings and state are borrowed, see `context`).
+    fn answer(outcome: crate::Result<crate::Outcome>, _ctx: std::mem::ManuallyDrop<Context>, out: &mut wire::Writer) -> Result<(), String> {
         match outcome {
             Ok(o) => {
-                let bytes = wire::encode_outcome(&o);
+                wire::encode_outcome_into(out, &o);
                 std::mem::forget(o);
-                Ok(bytes)
+                Ok(())
             }
             Err(e) => Err(e.to_string()),
         }

@@ -170,7 +170,15 @@ pub fn encode_event_input(now: Timestamp, variant: Option<&str>, e: &Event, c: &
 
 /// An `outcome`.
 pub fn encode_outcome(o: &Outcome) -> Vec<u8> {
-    let mut w = Writer::with_capacity(16 + o.rewards.len() * 48 + o.progress.len() * 32 + o.state.as_ref().map_or(0, Vec::len));
+    let mut w = Writer::default();
+    encode_outcome_into(&mut w, o);
+    w.buf
+}
+
+/// [`encode_outcome`] into `w` (cleared first), reusing its buffer.
+pub fn encode_outcome_into(w: &mut Writer, o: &Outcome) {
+    w.buf.clear();
+    w.buf.reserve(16 + o.rewards.len() * 48 + o.progress.len() * 32 + o.state.as_ref().map_or(0, Vec::len));
     w.u64(o.rewards.len() as u64);
     for g in &o.rewards {
         match &g.reward {
@@ -237,7 +245,6 @@ pub fn encode_outcome(o: &Outcome) -> Vec<u8> {
         w.i64(p.target);
         w.str(&p.unit);
     }
-    w.buf
 }
 
 // ------------------------------------------------------------------------------- batches
@@ -497,6 +504,10 @@ impl<'a> Reader<'a> {
 
     pub fn strings(&mut self) -> Vec<String> {
         let n = self.len();
+        // Most lists are empty: no call into the allocator for them.
+        if n == 0 {
+            return Vec::new();
+        }
         let mut v = Vec::with_capacity(n);
         for _ in 0..n {
             v.push(self.string());
@@ -507,6 +518,9 @@ impl<'a> Reader<'a> {
     #[inline]
     pub fn pairs(&mut self) -> Vec<(String, String)> {
         let n = self.len();
+        if n == 0 {
+            return Vec::new();
+        }
         let mut v = Vec::with_capacity(n);
         for _ in 0..n {
             v.push((self.string(), self.string()));
