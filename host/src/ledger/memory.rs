@@ -91,8 +91,20 @@ impl MemoryLedger {
             into.revision = 0;
             return;
         };
-        into.customer.clone_from(&c.customer);
-        into.customer.points = balance(c, now).0;
+        // Field by field, so each string reuses the buffer it had (a derived `clone_from`
+        // clones the whole value); a new field of `Customer` fails to compile here.
+        let Customer { id, tier, points: _, lifetime_spend, purchases, first_purchase_at, last_purchase_at, birthday, segments } =
+            &c.customer;
+        let to = &mut into.customer;
+        to.id.clone_from(id);
+        to.tier.clone_from(tier);
+        to.points = balance(c, now).0;
+        to.lifetime_spend = *lifetime_spend;
+        to.purchases = *purchases;
+        to.first_purchase_at = *first_purchase_at;
+        to.last_purchase_at = *last_purchase_at;
+        to.birthday.clone_from(birthday);
+        to.segments.clone_from(segments);
         into.revision = c.revision;
         into.states.retain(|k, _| c.states.binary_search_by(|(p, _)| p.as_str().cmp(k)).is_ok());
         for (policy, state) in &c.states {
