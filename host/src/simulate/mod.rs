@@ -108,11 +108,40 @@ struct Part {
     tier_changes: Vec<(i32, Option<String>, Option<String>)>,
     /// By customer index: (purchases, rewards).
     customers: Vec<(u32, u32)>,
+    month_of: Months,
 }
 
 fn month_index(ms: i64) -> i32 {
     let t = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     t.year() * 12 + t.month() as i32 - 1
+}
+
+/// Unix ms of the first instant of month `index` (UTC).
+fn month_start(index: i32) -> i64 {
+    let month = time::Month::try_from((index.rem_euclid(12) + 1) as u8).expect("1 to 12");
+    time::Date::from_calendar_date(index.div_euclid(12), month, 1)
+        .map_or(i64::MIN, |d| d.midnight().assume_utc().unix_timestamp().saturating_mul(1000))
+}
+
+/// [`month_index`] that remembers the last month's bounds: a replay asks in time order,
+/// so most purchases fall in the month of the one before.
+#[derive(Default)]
+struct Months {
+    /// `[from, to)` in Unix ms, and its index.
+    last: Option<(i64, i64, i32)>,
+}
+
+impl Months {
+    fn index(&mut self, ms: i64) -> i32 {
+        match self.last {
+            Some((from, to, k)) if (from..to).contains(&ms) => k,
+            _ => {
+                let k = month_index(ms);
+                self.last = Some((month_start(k), month_start(k + 1), k));
+                k
+            }
+        }
+    }
 }
 
 fn month_name(index: i32) -> String {
@@ -363,7 +392,8 @@ impl Part {
         self.cashback += t.cashback;
         self.free_shipping += shipping_waived;
         self.failures += e.failures.len() as u64;
-        let m = self.months.entry(month_index(p.at)).or_default();
+        let month = self.month_of.index(p.at);
+        let m = self.months.entry(month).or_default();
         m.0 += 1;
         m.1 += t.payable;
         m.2 += cost;
@@ -402,7 +432,7 @@ impl Part {
         if let Some(after) = &t.tier {
             let after = (!after.is_empty()).then(|| after.clone());
             if after != snapshot.customer.tier {
-                self.tier_changes.push((month_index(p.at), snapshot.customer.tier.clone(), after));
+                self.tier_changes.push((month, snapshot.customer.tier.clone(), after));
             }
         }
     }
@@ -512,4 +542,25 @@ fn merge(campaign: &Campaign, parts: Vec<Part>, threads: usize, elapsed: std::ti
     }
     r.tiers = r.months.last().map(|m| m.tiers.clone()).unwrap_or_default();
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembered_months_are_the_months() {
+        let mut months = Months::default();
+        let day = 86_400_000;
+        // 1996-12-25 to 1998-07, in order, then jumping back and forth, across month ends.
+        let start = 851_472_000_000;
+        let times: Vec<i64> = (0..600)
+            .map(|d| start + d * day - 1)
+            .chain([start, start + 400 * day, start - 1, start + 31 * day - 1, start + 7 * day])
+            .collect();
+        for t in times {
+            assert_eq!(months.index(t), month_index(t), "at {t}");
+        }
+        assert_eq!(month_start(1997 * 12), 852_076_800_000); // 1997-01-01
+    }
 }
