@@ -87,25 +87,10 @@ impl RowsBuilder {
     }
 
     /// A purchase of `quantity` items of `category` (at least one) for `total`, by
-    /// `customer`, read from `line`, under `id` if the file gives one.
+    /// customer `customer` (an index from `self.customers`), read from `line`, under `id`
+    /// if the file gives one.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn push(
-        &mut self,
-        line: usize,
-        customer: &str,
-        at: Timestamp,
-        total: Money,
-        quantity: u32,
-        category: &str,
-        id: Option<&str>,
-    ) {
-        let customer = self.customers.get(customer);
-        self.push_interned(line, customer, at, total, quantity, category, id);
-    }
-
-    /// As [`RowsBuilder::push`], the customer already interned.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn push_interned(
         &mut self,
         line: usize,
         customer: u32,
@@ -246,7 +231,8 @@ impl History {
             NO_ID => {
                 p.id.push_str(prefix);
                 p.id.push('-');
-                push_decimal(&mut p.id, row.line);
+                // Not `write!`: the formatting machinery, once per replayed purchase.
+                perk_sdk::text::push_u64(&mut p.id, row.line.into());
             }
             id => p.id.push_str(&ids[id as usize]),
         }
@@ -270,23 +256,6 @@ impl History {
     }
 }
 
-/// Appends `n` in decimal (without the formatting machinery: a replay makes an id per
-/// purchase).
-fn push_decimal(s: &mut String, n: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    s.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,11 +263,13 @@ mod tests {
     #[test]
     fn rows_read_back_as_the_purchases_they_stand_for() {
         let mut a = RowsBuilder::with_capacity(2);
-        a.push(2, "ann", 1_000, 1_250, 3, "music", None);
-        a.push(3, "bob", 2_000, 999, 0, "books", Some("order-7"));
+        let (ann, bob) = (a.customers.get("ann"), a.customers.get("bob"));
+        a.push(2, ann, 1_000, 1_250, 3, "music", None);
+        a.push(3, bob, 2_000, 999, 0, "books", Some("order-7"));
         let mut b = RowsBuilder::with_capacity(2);
-        b.push(4, "bob", 3_000, 500, 1, "music", Some("order-8"));
-        b.push(5, "cy", 4_000, 10, 2, "toys", None);
+        let (cy, bob) = (b.customers.get("cy"), b.customers.get("bob"));
+        b.push(4, bob, 3_000, 500, 1, "music", Some("order-8"));
+        b.push(5, cy, 4_000, 10, 2, "toys", None);
         a.append(b);
         let h = a.finish("shop", "item", "EUR");
         assert_eq!((h.len(), h.customers()), (4, 3));
@@ -316,15 +287,6 @@ mod tests {
         let first = ids(h.purchases(&[3, 1], &mut scratch));
         assert_eq!(first, ids(vec![&all[3], &all[1]]));
         assert_eq!(ids(h.purchases(&[0, 2], &mut scratch)), ids(vec![&all[0], &all[2]]));
-    }
-
-    #[test]
-    fn decimals() {
-        for n in [0, 7, 10, 69_659, u32::MAX] {
-            let mut s = String::from("x");
-            push_decimal(&mut s, n);
-            assert_eq!(s, format!("x{n}"));
-        }
     }
 
     #[test]

@@ -164,7 +164,7 @@ fn cdnow_lines(path: &Path, share: &Share) -> Result<RowsBuilder, ReadError> {
         };
         last = Some((fields[0], customer));
         // A line of zero CDs still bought something: one item, the whole total.
-        out.push_interned(n, customer, time, total, cds, "music", None);
+        out.push(n, customer, time, total, cds, "music", None);
     }
     Ok(out)
 }
@@ -242,6 +242,7 @@ pub fn csv(path: &Path, map: &ColumnMap, currency: &str) -> Result<History, Read
         }
         let id = c_id.map(|c| field(c, map.id.as_deref().unwrap())).transpose()?;
         let category = c_category.map(|c| record.get(c).unwrap_or_default()).unwrap_or_default();
+        let customer = out.customers.get(customer);
         out.push(row, customer, at, total, 1, category, id);
     }
     Ok(out.finish("csv", "item", currency))
