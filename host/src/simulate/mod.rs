@@ -548,6 +548,26 @@ fn merge(campaign: &Campaign, parts: Vec<Part>, threads: usize, elapsed: std::ti
 mod tests {
     use super::*;
 
+    /// Of purchases sharing an id, the first in time (then in file order) is replayed,
+    /// in a history of rows as in one of whole purchases; ids made from lines never repeat.
+    #[test]
+    fn each_given_id_is_replayed_once_at_its_first_purchase() {
+        let rows = |ids: [Option<&str>; 4]| {
+            let mut b = history::RowsBuilder::with_capacity(4);
+            for (line, (at, id)) in [(30, ids[0]), (10, ids[1]), (20, ids[2]), (10, ids[3])].into_iter().enumerate() {
+                let customer = b.customers.get(if line % 2 == 0 { "ann" } else { "bob" });
+                b.push(line + 2, customer, at, 100, 1, "", id);
+            }
+            b.finish("csv", "item", "EUR")
+        };
+        assert_eq!(first_of_each_id(&rows([Some("A"), Some("B"), Some("A"), Some("B")])), vec![1, 2]);
+        assert_eq!(first_of_each_id(&rows([Some("A"), Some("A"), Some("C"), Some("D")])), vec![1, 2, 3]);
+        assert_eq!(first_of_each_id(&rows([None; 4])), vec![0, 1, 2, 3]);
+        let whole =
+            History::from(vec![Purchase::new("A", 1).with_at(30), Purchase::new("A", 1).with_at(20), Purchase::new("B", 1).with_at(20)]);
+        assert_eq!(first_of_each_id(&whole), vec![1, 2]);
+    }
+
     #[test]
     fn remembered_months_are_the_months() {
         let mut months = Months::default();
