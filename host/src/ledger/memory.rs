@@ -274,15 +274,9 @@ impl Ledger for MemoryLedger {
     }
 
     fn snapshot(&self, customer: &str, now: i64) -> Result<Snapshot, LedgerError> {
-        let inner = self.lock();
-        Ok(match inner.customers.get(customer) {
-            None => Snapshot { customer: Customer::new(customer), ..Default::default() },
-            Some(c) => {
-                let mut cu = c.customer.clone();
-                cu.points = balance(c, now).0;
-                Snapshot { customer: cu, states: c.states.iter().cloned().collect(), revision: c.revision }
-            }
-        })
+        let mut snapshot = Snapshot::default();
+        self.snapshot_into(customer, now, &mut snapshot);
+        Ok(snapshot)
     }
 
     fn budget_left(&self, budgets: &BTreeMap<String, Budget>, now: i64) -> Result<HashMap<String, Money>, LedgerError> {
@@ -597,7 +591,7 @@ mod tests {
     }
 
     /// A snapshot written over an earlier one (of another customer) is the one `snapshot`
-    /// makes: no state, tier or balance of the earlier customer is left in it.
+    /// makes into an empty one: no state, tier or balance of the earlier customer is left.
     #[test]
     fn a_reused_snapshot_is_a_fresh_one() {
         let ledger = MemoryLedger::for_replay(2);
