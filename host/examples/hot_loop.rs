@@ -57,5 +57,6 @@ fn main() {
         std::hint::black_box(policy.on_purchase(&p, &c, 0, state.as_bytes(), isolation).expect("evaluates"));
     }
     let took = started.elapsed();
-    println!("{name}: {calls} pooled calls, {:.2} µs each", took.as_secs_f64() * 1e6 / calls as f64);
+    let mode = if isolation == Isolation::Fresh { "fresh" } else { "pooled" };
+    println!("{name}: {calls} {mode} calls, {:.2} µs each", took.as_secs_f64() * 1e6 / calls as f64);
 }
