@@ -18,7 +18,7 @@
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use perk_host::manifest;
 use perk_host::runtime::Input;
-use perk_host::{evaluate, BuildOptions, Campaign, Isolation, Limits, Runtime, Situation};
+use perk_host::{evaluate, BuildOptions, Campaign, Detail, Isolation, Limits, Runtime, Situation};
 use perk_sdk::testing::config_json;
 use perk_sdk::{Context, Customer, LineItem, Outcome, Policy, Purchase};
 use std::collections::BTreeMap;
@@ -88,12 +88,12 @@ fn one<P: Policy>(c: &mut Criterion, rt: &Runtime, name: &str, config_toml: &str
     // A replay's path: 32 customers' purchases in one batched call, per evaluation.
     let input = Input::purchase(&p, &cu, 0, None);
     let calls = vec![(&input, state); BATCH];
-    assert!(module.call_batch(&calls, Isolation::Pooled).into_iter().all(|r| r.unwrap().outcome == native));
+    assert!(module.call_batch(&calls, Isolation::Pooled, Detail::Full).into_iter().all(|r| r.unwrap().outcome == native));
     g.bench_function("pooled, batch of 32", |b| {
         b.iter_custom(|iters| {
             let started = Instant::now();
             for _ in 0..iters {
-                black_box(module.call_batch(black_box(&calls), Isolation::Pooled));
+                black_box(module.call_batch(black_box(&calls), Isolation::Pooled, Detail::Full));
             }
             started.elapsed() / BATCH as u32
         })

@@ -7,7 +7,7 @@
 
 use crate::combine::{self, Candidate, Combined, Rules};
 use crate::registry::{Campaign, LoadedPolicy};
-use crate::runtime::{Evaluated, Failure, Input, LogLine};
+use crate::runtime::{Detail, Evaluated, Failure, Input, LogLine};
 use perk_sdk::{Customer, Event, Money, Purchase};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -23,11 +23,14 @@ pub struct Situation<'a> {
     pub variant: Option<&'a str>,
     /// Budget left per policy, from the ledger; policies not listed have no budget.
     pub budget_left: Option<&'a HashMap<String, Money>>,
+    /// Whether the evaluation keeps the policies' reasons and progress reports (a replay,
+    /// which shows neither, leaves them out).
+    pub detail: Detail,
 }
 
 impl<'a> Situation<'a> {
     pub fn new(now: i64, customer: &'a Customer, states: &'a BTreeMap<String, Vec<u8>>) -> Self {
-        Situation { now, customer, states, variant: None, budget_left: None }
+        Situation { now, customer, states, variant: None, budget_left: None, detail: Detail::Full }
     }
 }
 
@@ -186,7 +189,9 @@ pub fn event(campaign: &Campaign, event: &Event, sit: Situation) -> Evaluation {
 /// each of them: every policy gets its calls as one batch (`BoundPolicy::call_batch`), so
 /// a replay pays the sandbox crossing once per policy for many purchases. The purchases
 /// must not depend on each other: distinct customers, and no budget shared between them.
+/// The first item's [`Situation::detail`] applies to all.
 pub fn purchases(campaign: &Campaign, items: &[(&Purchase, Situation)]) -> Vec<Evaluation> {
+    let detail = items.first().map_or(Detail::Full, |(_, sit)| sit.detail);
     let inputs: Vec<Input> = items.iter().map(|(p, sit)| Input::purchase(p, sit.customer, sit.now, sit.variant)).collect();
     let mut gathered: Vec<Gathered> = items.iter().map(|_| Gathered::default()).collect();
     let mut calls = Vec::with_capacity(items.len());
@@ -205,7 +210,7 @@ pub fn purchases(campaign: &Campaign, items: &[(&Purchase, Situation)]) -> Vec<E
         }
         let span = tracing::debug_span!("policy", id = %p.spec.id, version = p.module.short_hash(), calls = calls.len());
         let _enter = span.enter();
-        for (&k, answer) in whose.iter().zip(p.bound.call_batch(&calls, p.spec.isolation)) {
+        for (&k, answer) in whose.iter().zip(p.bound.call_batch(&calls, p.spec.isolation, detail)) {
             gathered[k].answer(p, items[k].1.variant, answer);
         }
     }
@@ -232,7 +237,7 @@ fn run(
         let state = sit.states.get(&p.spec.id).map(Vec::as_slice).unwrap_or_default();
         let span = tracing::debug_span!("policy", id = %p.spec.id, version = p.module.short_hash());
         let _enter = span.enter();
-        g.answer(p, sit.variant, p.bound.call(input, state, p.spec.isolation));
+        g.answer(p, sit.variant, p.bound.call(input, state, p.spec.isolation, sit.detail));
     }
     g.finish(campaign, id, customer_id, order, sit)
 }

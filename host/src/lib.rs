@@ -22,7 +22,7 @@ pub mod stdlib;
 pub use evaluate::{Evaluation, Situation};
 pub use manifest::{Manifest, ManifestError};
 pub use registry::{BuildOptions, Campaign};
-pub use runtime::{Isolation, Limits, Runtime};
+pub use runtime::{Detail, Isolation, Limits, Runtime};
 
 /// The SDK this binary was built with, for `perk new policy`.
 pub fn sdk_path() -> std::path::PathBuf {

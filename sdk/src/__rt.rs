@@ -117,7 +117,7 @@ mod guest {
             let (id, config) = configured::<P>()?;
             let mut calls = wire::BatchCalls::new(&batch);
             let mut w = wire::Writer::with_capacity(batch.len());
-            w.u64(calls.len() as u64);
+            w.len(calls.len());
             // Each outcome is encoded here, then copied after its length.
             let mut out = wire::Writer::default();
             for (input, state) in calls.by_ref() {

@@ -5,7 +5,9 @@
 //! Lowering typed WIT records costs one guest `realloc` and one memory lookup per string,
 //! per policy, per call; a single buffer costs one. The encoding is deliberately plain:
 //!
-//! - unsigned integers and lengths: LEB128 varints; signed integers: zigzag, then LEB128;
+//! - integers: fixed width, little-endian: `s64` in 8 bytes, `u32` and every length or count
+//!   in 4 (a read is one load; varints, which we used before, cost a loop per byte and were
+//!   the guest's hottest function in a replay: timestamps took 6 bytes each);
 //! - `string`: length, then UTF-8 bytes; `list<T>`: count, then the elements;
 //! - `option<T>`: one byte, `0` (none) or `1` (some), then the value;
 //! - records: their fields in WIT order; variants: the case's index (one byte), then its payload.
@@ -17,7 +19,7 @@ use crate::{Coupon, Customer, Event, Granted, LineItem, Outcome, Progress, Purch
 
 /// Version byte at the start of every input, so a policy built for another encoding fails
 /// with a clear message rather than misreading.
-pub const INPUT_VERSION: u8 = 1;
+pub const INPUT_VERSION: u8 = 2;
 
 /// What the guest cannot decode, with the byte offset.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,16 +51,18 @@ impl Writer {
         Writer { buf: Vec::with_capacity(n) }
     }
 
-    pub fn u64(&mut self, mut v: u64) {
-        while v >= 0x80 {
-            self.buf.push(v as u8 | 0x80);
-            v >>= 7;
-        }
-        self.buf.push(v as u8);
+    pub fn u32(&mut self, v: u32) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+
+    /// A length or count. Inputs are capped far below 4 GiB (`Limits::input_size`); a
+    /// longer one would be written as `u32::MAX`, which no reader accepts.
+    pub fn len(&mut self, n: usize) {
+        self.u32(u32::try_from(n).unwrap_or(u32::MAX));
     }
 
     pub fn i64(&mut self, v: i64) {
-        self.u64(((v << 1) ^ (v >> 63)) as u64)
+        self.buf.extend_from_slice(&v.to_le_bytes());
     }
 
     pub fn byte(&mut self, b: u8) {
@@ -66,7 +70,7 @@ impl Writer {
     }
 
     pub fn bytes(&mut self, b: &[u8]) {
-        self.u64(b.len() as u64);
+        self.len(b.len());
         self.buf.extend_from_slice(b);
     }
 
@@ -95,14 +99,14 @@ impl Writer {
     }
 
     pub fn strs(&mut self, list: &[String]) {
-        self.u64(list.len() as u64);
+        self.len(list.len());
         for s in list {
             self.str(s);
         }
     }
 
     pub fn pairs(&mut self, list: &[(String, String)]) {
-        self.u64(list.len() as u64);
+        self.len(list.len());
         for (k, v) in list {
             self.str(k);
             self.str(v);
@@ -114,7 +118,7 @@ impl Writer {
         self.opt_str(c.tier.as_deref());
         self.i64(c.points);
         self.i64(c.lifetime_spend);
-        self.u64(c.purchases as u64);
+        self.u32(c.purchases);
         self.opt_i64(c.first_purchase_at);
         self.opt_i64(c.last_purchase_at);
         self.opt_str(c.birthday.as_deref());
@@ -139,11 +143,11 @@ pub fn encode_purchase_input(now: Timestamp, variant: Option<&str>, p: &Purchase
     w.str(&p.currency);
     w.i64(p.total);
     w.i64(p.shipping);
-    w.u64(p.items.len() as u64);
+    w.len(p.items.len());
     for i in &p.items {
         w.str(&i.sku);
         w.str(&i.category);
-        w.u64(i.quantity as u64);
+        w.u32(i.quantity);
         w.i64(i.unit_price);
         w.strs(&i.tags);
     }
@@ -179,7 +183,7 @@ pub fn encode_outcome(o: &Outcome) -> Vec<u8> {
 pub fn encode_outcome_into(w: &mut Writer, o: &Outcome) {
     w.buf.clear();
     w.buf.reserve(16 + o.rewards.len() * 48 + o.progress.len() * 32 + o.state.as_ref().map_or(0, Vec::len));
-    w.u64(o.rewards.len() as u64);
+    w.len(o.rewards.len());
     for g in &o.rewards {
         match &g.reward {
             Reward::Points { amount } => {
@@ -202,7 +206,7 @@ pub fn encode_outcome_into(w: &mut Writer, o: &Outcome) {
             }
             Reward::PercentDiscount { basis_points } => {
                 w.byte(4);
-                w.u64(*basis_points as u64);
+                w.u32(*basis_points);
             }
             Reward::Cashback { amount } => {
                 w.byte(5);
@@ -212,7 +216,7 @@ pub fn encode_outcome_into(w: &mut Writer, o: &Outcome) {
             Reward::Coupon(c) => {
                 w.byte(7);
                 w.str(&c.code);
-                w.u64(c.percent_off as u64);
+                w.u32(c.percent_off);
                 w.i64(c.amount_off);
                 w.i64(c.valid_until);
             }
@@ -238,7 +242,7 @@ pub fn encode_outcome_into(w: &mut Writer, o: &Outcome) {
             w.bytes(s);
         }
     }
-    w.u64(o.progress.len() as u64);
+    w.len(o.progress.len());
     for p in &o.progress {
         w.str(&p.goal);
         w.i64(p.current);
@@ -252,7 +256,7 @@ pub fn encode_outcome_into(w: &mut Writer, o: &Outcome) {
 /// An `on-purchase-batch` argument: the number of calls, then each call's input and state.
 pub fn encode_batch<'a>(calls: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>) -> Vec<u8> {
     let mut w = Writer::default();
-    w.u64(calls.len() as u64);
+    w.len(calls.len());
     for (input, state) in calls {
         w.bytes(input);
         w.bytes(state);
@@ -399,48 +403,41 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The next `N` bytes.
     #[inline]
-    pub fn u64(&mut self) -> u64 {
-        let mut v: u64 = 0;
-        let mut shift = 0;
-        while shift < 64 {
-            let b = self.byte();
-            v |= ((b & 0x7f) as u64) << shift;
-            if b < 0x80 {
-                return v;
+    fn fixed<const N: usize>(&mut self) -> [u8; N] {
+        match self.buf.get(self.at..self.at + N) {
+            Some(b) => {
+                self.at += N;
+                b.try_into().unwrap_or([0; N])
             }
-            shift += 7;
+            None => {
+                self.fail(self.at, "unexpected end");
+                [0; N]
+            }
         }
-        self.fail(self.at, "varint longer than 10 bytes");
-        0
     }
 
     #[inline]
     pub fn u32(&mut self) -> u32 {
-        let start = self.at;
-        let v = self.u64();
-        u32::try_from(v).unwrap_or_else(|_| {
-            self.fail(start, "number over u32");
-            0
-        })
+        u32::from_le_bytes(self.fixed())
     }
 
     #[inline]
     pub fn i64(&mut self) -> i64 {
-        let v = self.u64();
-        (v >> 1) as i64 ^ -((v & 1) as i64)
+        i64::from_le_bytes(self.fixed())
     }
 
     /// A length or count, at most what is left (every element takes a byte at least).
     #[inline]
     fn len(&mut self) -> usize {
         let start = self.at;
-        let n = self.u64();
-        if n > (self.buf.len() - self.at) as u64 {
+        let n = self.u32() as usize;
+        if n > self.buf.len() - self.at {
             self.fail(start, "length beyond the end");
             return 0;
         }
-        n as usize
+        n
     }
 
     #[inline]
@@ -645,6 +642,36 @@ fn event_input(r: &mut Reader) -> (Head, Event, Customer) {
 }
 
 pub fn decode_outcome(buf: &[u8]) -> Result<Outcome> {
+    decode_outcome_as(buf, true).map(|(o, _)| o)
+}
+
+/// What [`decode_outcome_without_text`] read and checked but did not keep.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// Bytes of reasons and of progress goals and units.
+    pub text: usize,
+    /// Progress entries.
+    pub progress: usize,
+}
+
+/// An outcome without its explanations, for a host that shows none (a replay): every
+/// reason left empty and no progress entries, though each is read and checked (lengths,
+/// UTF-8) as [`decode_outcome`] does; [`Skipped`] says how much was left out, so limits
+/// apply as to the whole outcome. Saves the host an allocation per reason, goal and unit.
+pub fn decode_outcome_without_text(buf: &[u8]) -> Result<(Outcome, Skipped)> {
+    decode_outcome_as(buf, false)
+}
+
+fn decode_outcome_as(buf: &[u8], keep_text: bool) -> Result<(Outcome, Skipped)> {
+    let mut skipped = Skipped::default();
+    let mut text = |r: &mut Reader| {
+        if keep_text {
+            r.string()
+        } else {
+            skipped.text += r.str().len();
+            String::new()
+        }
+    };
     let mut r = Reader::new(buf);
     let n = r.len();
     let mut rewards = Vec::with_capacity(n);
@@ -667,15 +694,21 @@ pub fn decode_outcome(buf: &[u8]) -> Result<Outcome> {
                 break;
             }
         };
-        rewards.push(Granted { reward, reason: r.string() });
+        rewards.push(Granted { reward, reason: text(&mut r) });
     }
     let state = r.flag().then(|| r.bytes().to_vec());
     let n = r.len();
-    let mut progress = Vec::with_capacity(n);
+    let mut progress = Vec::with_capacity(if keep_text { n } else { 0 });
     for _ in 0..n {
-        progress.push(Progress { goal: r.string(), current: r.i64(), target: r.i64(), unit: r.string() });
+        let entry = Progress { goal: text(&mut r), current: r.i64(), target: r.i64(), unit: text(&mut r) };
+        if keep_text {
+            progress.push(entry);
+        }
     }
-    r.finish(Outcome { rewards, state, progress })
+    if !keep_text {
+        skipped.progress = n;
+    }
+    r.finish((Outcome { rewards, state, progress }, skipped))
 }
 
 #[cfg(test)]
@@ -737,6 +770,12 @@ mod tests {
             .progress("free coffee", 4, 6, crate::Unit::Purchases);
         let o = Outcome { state: Some(vec![0, 1, 255]), ..o };
         assert_eq!(decode_outcome(&encode_outcome(&o)).unwrap(), o);
+        let (lean, skipped) = decode_outcome_without_text(&encode_outcome(&o)).unwrap();
+        let reasons: usize = o.rewards.iter().map(|g| g.reason.len()).sum();
+        assert_eq!(skipped, Skipped { text: reasons + "free coffee".len() + "purchases".len(), progress: 1 });
+        assert!(lean.progress.is_empty() && lean.rewards.iter().all(|g| g.reason.is_empty()));
+        let rewards = |o: &Outcome| o.rewards.iter().map(|g| g.reward.clone()).collect::<Vec<_>>();
+        assert_eq!((rewards(&lean), &lean.state), (rewards(&o), &o.state));
         assert_eq!(decode_outcome(&encode_outcome(&Outcome::new())).unwrap(), Outcome::new());
     }
 
@@ -754,10 +793,14 @@ mod tests {
         old[0] = 0;
         assert!(decode_purchase_input(&old).unwrap_err().what.contains("version"));
         // Huge counts, bad flags, bad kinds, bad UTF-8.
-        assert_eq!(decode_outcome(&[0xff, 0xff, 0xff, 0xff, 0x0f]).unwrap_err().what, "length beyond the end");
-        assert_eq!(decode_outcome(&[0, 2, 0]).unwrap_err().what, "option flag is neither 0 nor 1");
-        assert_eq!(decode_outcome(&[1, 11]).unwrap_err(), WireError { at: 1, what: "unknown reward kind" });
-        assert_eq!(decode_outcome(&[1, 8, 1, 0xc3, 0]).unwrap_err().what, "string is not UTF-8");
+        assert_eq!(decode_outcome(&[0xff, 0xff, 0xff, 0xff, 0]).unwrap_err().what, "length beyond the end");
+        assert_eq!(decode_outcome(&[0, 0, 0, 0, 2, 0]).unwrap_err().what, "option flag is neither 0 nor 1");
+        assert_eq!(decode_outcome(&[1, 0, 0, 0, 11]).unwrap_err(), WireError { at: 4, what: "unknown reward kind" });
+        assert_eq!(decode_outcome(&[1, 0, 0, 0, 8, 1, 0, 0, 0, 0xc3, 0]).unwrap_err().what, "string is not UTF-8");
+        // Text that is not kept is still checked.
+        let bad_reason = [1, 0, 0, 0, 6, 1, 0, 0, 0, 0xc3, 0, 0, 0, 0, 0];
+        assert_eq!(decode_outcome_without_text(&bad_reason).unwrap_err(), WireError { at: 5, what: "string is not UTF-8" });
+        assert_eq!(decode_outcome(&[1, 0, 0]).unwrap_err(), WireError { at: 0, what: "unexpected end" });
         assert!(decode_outcome(&[0xff; 11]).is_err());
     }
 
@@ -776,7 +819,7 @@ mod tests {
             assert!(decode(&buf[..cut]).is_err(), "cut at {cut}");
         }
         let mut w = Writer::default();
-        w.u64(2);
+        w.len(2);
         write_batch_answer(&mut w, Ok(b"outcome"));
         write_batch_answer(&mut w, Err("no config"));
         let answers = decode_batch_answer(&w.buf, 2).unwrap();
@@ -785,6 +828,6 @@ mod tests {
         for cut in 0..w.buf.len() {
             assert!(decode_batch_answer(&w.buf[..cut], 2).is_err(), "cut at {cut}");
         }
-        assert_eq!(decode_batch_answer(&[1, 2], 1).unwrap_err().what, "batch answer is neither 0 (outcome) nor 1 (error)");
+        assert_eq!(decode_batch_answer(&[1, 0, 0, 0, 2], 1).unwrap_err().what, "batch answer is neither 0 (outcome) nor 1 (error)");
     }
 }

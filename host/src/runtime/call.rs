@@ -2,7 +2,8 @@
 //! conversions across the boundary, and what went wrong when it did.
 
 use super::bindings::{types as w, Policy, PolicyImports, PolicyPre};
-use super::Limits;
+use super::{Detail, Limits};
+use perk_sdk::wire::Skipped;
 use perk_sdk::{Outcome, Reward};
 use serde::Serialize;
 use std::time::Duration;
@@ -235,9 +236,14 @@ pub(super) fn failure(kind: FailureKind, message: impl Into<String>) -> Failure 
 
 // ------------------------------------------------------------------ across the boundary
 
-/// Decodes an outcome's bytes and checks them against the contract and the limits.
-pub(super) fn outcome(bytes: &[u8], limits: &Limits) -> Result<Outcome, String> {
-    let o = perk_sdk::wire::decode_outcome(bytes).map_err(|e| format!("the outcome does not decode: {e}"))?;
+/// Decodes an outcome's bytes and checks them against the contract and the limits; with
+/// [`Detail::Totals`] its reasons and progress are checked, then left out.
+pub(super) fn outcome(bytes: &[u8], limits: &Limits, detail: Detail) -> Result<Outcome, String> {
+    let (o, skipped) = match detail {
+        Detail::Full => perk_sdk::wire::decode_outcome(bytes).map(|o| (o, Skipped::default())),
+        Detail::Totals => perk_sdk::wire::decode_outcome_without_text(bytes),
+    }
+    .map_err(|e| format!("the outcome does not decode: {e}"))?;
     if o.rewards.len() > limits.max_rewards {
         return Err(format!("{} rewards; at most {} are accepted", o.rewards.len(), limits.max_rewards));
     }
@@ -246,10 +252,11 @@ pub(super) fn outcome(bytes: &[u8], limits: &Limits) -> Result<Outcome, String> 
             return Err(format!("state of {} bytes; at most {} are kept", state.len(), limits.state_size));
         }
     }
-    if o.progress.len() > limits.max_rewards {
-        return Err(format!("{} progress entries; at most {} are accepted", o.progress.len(), limits.max_rewards));
+    let progress = o.progress.len() + skipped.progress;
+    if progress > limits.max_rewards {
+        return Err(format!("{progress} progress entries; at most {} are accepted", limits.max_rewards));
     }
-    let mut text = 0usize;
+    let mut text = skipped.text;
     for (i, g) in o.rewards.iter().enumerate() {
         let non_negative = |what: &str, v: i64| if v < 0 { Err(format!("reward {i}: {what} is negative ({v})")) } else { Ok(()) };
         text += g.reason.len();
@@ -295,7 +302,7 @@ pub(super) fn outcome(bytes: &[u8], limits: &Limits) -> Result<Outcome, String> 
 #[cfg(test)]
 mod tests {
     use super::outcome;
-    use crate::runtime::Limits;
+    use crate::runtime::{Detail, Limits};
     use perk_sdk::wire::encode_outcome;
     use perk_sdk::{Outcome, Reward};
 
@@ -305,10 +312,10 @@ mod tests {
     fn guest_bytes_are_checked_before_they_are_trusted() {
         let limits = Limits { max_rewards: 2, output_text: 40, ..Limits::default() };
         let fine = Outcome::new().points(5, "five").progress("free coffee", 1, 5, "purchases");
-        assert_eq!(outcome(&encode_outcome(&fine), &limits).unwrap(), fine);
+        assert_eq!(outcome(&encode_outcome(&fine), &limits, Detail::Full).unwrap(), fine);
         let cases: [(Vec<u8>, &str); 7] = [
-            (vec![1, 11], "the outcome does not decode: unknown reward kind at byte 1"),
-            (vec![0xff; 3], "the outcome does not decode: unexpected end at byte 3"),
+            (vec![1, 0, 0, 0, 11], "the outcome does not decode: unknown reward kind at byte 4"),
+            (vec![0xff; 3], "the outcome does not decode: unexpected end at byte 0"),
             (encode_outcome(&Outcome::new()).into_iter().chain([0]).collect(), "trailing bytes"),
             (encode_outcome(&Outcome::new().order_discount(-1, "d")), "reward 0: order discount is negative (-1)"),
             (encode_outcome(&Outcome::new().reward(Reward::PercentDiscount { basis_points: 10_001 }, "p")), "is over 100 %"),
@@ -316,8 +323,20 @@ mod tests {
             (encode_outcome(&Outcome::new().points(1, "x".repeat(41))), "41 bytes of text in the outcome; at most 40"),
         ];
         for (bytes, want) in cases {
-            let got = outcome(&bytes, &limits).unwrap_err();
-            assert!(got.contains(want), "{bytes:?}: `{got}` lacks `{want}`");
+            for detail in [Detail::Full, Detail::Totals] {
+                let got = outcome(&bytes, &limits, detail).unwrap_err();
+                assert!(got.contains(want), "{bytes:?}, {detail:?}: `{got}` lacks `{want}`");
+            }
         }
+        // Left-out progress still counts against the limits.
+        let progress = Outcome::new().progress("a", 1, 5, "purchases").progress("b", 1, 5, "purchases").progress("c", 1, 5, "purchases");
+        assert!(outcome(&encode_outcome(&progress), &limits, Detail::Totals).unwrap_err().contains("3 progress entries; at most 2"));
+        let long = Outcome::new().progress("g".repeat(40), 1, 5, "purchases");
+        assert!(outcome(&encode_outcome(&long), &limits, Detail::Totals).unwrap_err().contains("49 bytes of text"));
+        let lean = outcome(&encode_outcome(&fine), &limits, Detail::Totals).unwrap();
+        assert_eq!(
+            (lean.rewards[0].reward.clone(), lean.rewards[0].reason.as_str(), lean.progress.len()),
+            (Reward::Points { amount: 5 }, "", 0)
+        );
     }
 }

@@ -75,6 +75,18 @@ impl Default for Limits {
     }
 }
 
+/// How much of a policy's answer the host keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Detail {
+    /// All of it: the service and `perk eval` show every reason and progress report.
+    #[default]
+    Full,
+    /// The rewards and the state, without the reasons' text and the progress reports
+    /// (read and checked against the contract and the limits as ever, then left out):
+    /// a replay shows neither, and keeping them was an allocation each.
+    Totals,
+}
+
 /// The engines and their settings, shared by every module they load.
 #[derive(Clone)]
 pub struct Runtime {

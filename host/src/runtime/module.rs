@@ -2,7 +2,7 @@
 
 use super::bindings::PolicyPre;
 use super::call::{self, Failure, FailureKind, GuestState, Instance, LogLine};
-use super::{content_hash, Isolation, Runtime};
+use super::{content_hash, Detail, Isolation, Runtime};
 use perk_sdk::{Customer, Event, LineItem, Outcome, Purchase};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -309,8 +309,8 @@ impl BoundPolicy {
 
     /// Calls the policy on an input encoded once for every policy of an evaluation, with
     /// the state it stored for this customer.
-    pub fn call(&self, input: &Input, state: &[u8], isolation: Isolation) -> Result<Evaluated, Failure> {
-        self.with_instance(isolation, |i| self.call_on(i, input, state))
+    pub fn call(&self, input: &Input, state: &[u8], isolation: Isolation, detail: Detail) -> Result<Evaluated, Failure> {
+        self.with_instance(isolation, |i| self.call_on(i, input, state, detail))
     }
 
     /// `on-purchase` for several customers whose calls do not depend on each other, with
@@ -319,9 +319,9 @@ impl BoundPolicy {
     /// traps, logs, or whose answer is not one answer per call is made again call by call,
     /// so every failure and log line stays with its own call. Fresh, every call gets its
     /// own instance as ever.
-    pub fn call_batch(&self, calls: &[(&Input, &[u8])], isolation: Isolation) -> Vec<Result<Evaluated, Failure>> {
+    pub fn call_batch(&self, calls: &[(&Input, &[u8])], isolation: Isolation, detail: Detail) -> Vec<Result<Evaluated, Failure>> {
         let one_by_one =
-            |calls: &[(&Input, &[u8])]| calls.iter().map(|(input, state)| self.call(input, state, isolation)).collect::<Vec<_>>();
+            |calls: &[(&Input, &[u8])]| calls.iter().map(|(input, state)| self.call(input, state, isolation, detail)).collect::<Vec<_>>();
         if isolation == Isolation::Fresh || calls.iter().any(|(input, _)| matches!(input.kind, Kind::Event)) {
             return one_by_one(calls);
         }
@@ -331,7 +331,7 @@ impl BoundPolicy {
         while !rest.is_empty() {
             let (mut n, mut size) = (0, 0);
             while n < rest.len().min(MAX_BATCH) {
-                size += rest[n].0.bytes.len() + rest[n].1.len() + 2 * 10;
+                size += rest[n].0.bytes.len() + rest[n].1.len() + 2 * 4;
                 if n > 0 && size > limit {
                     break;
                 }
@@ -339,7 +339,7 @@ impl BoundPolicy {
             }
             let (chunk, tail) = rest.split_at(n);
             rest = tail;
-            match self.batch(chunk) {
+            match self.batch(chunk, detail) {
                 Some(answers) => out.extend(answers),
                 None => out.extend(one_by_one(chunk)),
             }
@@ -349,7 +349,7 @@ impl BoundPolicy {
 
     /// One `on-purchase-batch` call on a warm instance, or `None` when its calls must be
     /// made one by one (see [`call_batch`](Self::call_batch)).
-    fn batch(&self, calls: &[(&Input, &[u8])]) -> Option<Vec<Result<Evaluated, Failure>>> {
+    fn batch(&self, calls: &[(&Input, &[u8])], detail: Detail) -> Option<Vec<Result<Evaluated, Failure>>> {
         let limits = self.limits();
         if calls.len() < 2 || calls.iter().any(|(input, state)| input.bytes.len() + state.len() > limits.input_size) {
             return None;
@@ -367,18 +367,18 @@ impl BoundPolicy {
         }
         let bytes = answer.ok()?;
         let answers = perk_sdk::wire::decode_batch_answer(&bytes, calls.len()).ok()?;
-        Some(answers.into_iter().map(|answer| answered(answer, Vec::new(), limits)).collect())
+        Some(answers.into_iter().map(|answer| answered(answer, Vec::new(), limits, detail)).collect())
     }
 
     pub fn on_purchase(&self, p: &Purchase, c: &Customer, now: i64, state: &[u8], isolation: Isolation) -> Result<Evaluated, Failure> {
-        self.call(&Input::purchase(p, c, now, None), state, isolation)
+        self.call(&Input::purchase(p, c, now, None), state, isolation, Detail::Full)
     }
 
     pub fn on_event(&self, e: &Event, c: &Customer, now: i64, state: &[u8], isolation: Isolation) -> Result<Evaluated, Failure> {
-        self.call(&Input::event(e, c, now, None), state, isolation)
+        self.call(&Input::event(e, c, now, None), state, isolation, Detail::Full)
     }
 
-    fn call_on(&self, inst: &mut Instance, input: &Input, state: &[u8]) -> Result<Evaluated, Failure> {
+    fn call_on(&self, inst: &mut Instance, input: &Input, state: &[u8], detail: Detail) -> Result<Evaluated, Failure> {
         let limits = self.limits();
         let size = input.bytes.len() + state.len();
         if size > limits.input_size {
@@ -388,7 +388,7 @@ impl BoundPolicy {
             Kind::Purchase => inst.call(limits, |pol, s| pol.call_on_purchase(s, &input.bytes, state))?,
             Kind::Event => inst.call(limits, |pol, s| pol.call_on_event(s, &input.bytes, state))?,
         };
-        answered(r.as_deref().map_err(String::as_str), logs, limits)
+        answered(r.as_deref().map_err(String::as_str), logs, limits, detail)
     }
 
     fn run_case(&self, inst: &mut Instance, case: &Case) -> Result<Outcome, (FailureKind, String)> {
@@ -396,7 +396,7 @@ impl BoundPolicy {
             Case::Purchase(p, c) => Input::purchase(p, c, PROBE_NOW, None),
             Case::Event(e, c) => Input::event(e, c, PROBE_NOW, None),
         };
-        self.call_on(inst, &input, &[]).map(|e| e.outcome).map_err(|f| (f.kind, f.message))
+        self.call_on(inst, &input, &[], Detail::Full).map(|e| e.outcome).map_err(|f| (f.kind, f.message))
     }
 
     /// The purity check for pooled isolation: every probe case answers the same on a used
@@ -430,10 +430,10 @@ impl BoundPolicy {
 
 /// What a policy answered to one call: its outcome's bytes, decoded and checked, or its
 /// error.
-fn answered(answer: Result<&[u8], &str>, logs: Vec<LogLine>, limits: &super::Limits) -> Result<Evaluated, Failure> {
+fn answered(answer: Result<&[u8], &str>, logs: Vec<LogLine>, limits: &super::Limits, detail: Detail) -> Result<Evaluated, Failure> {
     match answer {
         Err(message) => Err(Failure { kind: FailureKind::PolicyError, message: message.to_string(), logs }),
-        Ok(bytes) => match call::outcome(bytes, limits) {
+        Ok(bytes) => match call::outcome(bytes, limits, detail) {
             Ok(outcome) => Ok(Evaluated { outcome, logs }),
             Err(message) => Err(Failure { kind: FailureKind::InvalidOutput, message, logs }),
         },
@@ -570,15 +570,26 @@ mod tests {
             })
             .collect();
         let calls: Vec<(&Input, &[u8])> = inputs.iter().zip(&states).map(|(i, s)| (i, s.as_slice())).collect();
-        let alone: Vec<_> = calls.iter().map(|(i, s)| bound.call(i, s, Isolation::Fresh).map(|e| e.outcome)).collect();
+        let alone: Vec<_> = calls.iter().map(|(i, s)| bound.call(i, s, Isolation::Fresh, Detail::Full).map(|e| e.outcome)).collect();
         assert!(alone.iter().filter(|a| a.is_ok()).count() == 6 && alone[4].is_err(), "{alone:?}");
         assert!(alone.iter().any(|a| a.as_ref().is_ok_and(|o| o.points_total() == 50)), "a card completes: {alone:?}");
         for round in 0..3 {
-            let batched = bound.batch(&calls).expect("a batch without traps or logs is answered in one call");
+            let batched = bound.batch(&calls, Detail::Full).expect("a batch without traps or logs is answered in one call");
             let batched: Vec<_> = batched.into_iter().map(|r| r.map(|e| e.outcome)).collect();
             assert_eq!(batched, alone, "round {round}");
-            let through = bound.call_batch(&calls, Isolation::Pooled).into_iter().map(|r| r.map(|e| e.outcome)).collect::<Vec<_>>();
+            let through =
+                bound.call_batch(&calls, Isolation::Pooled, Detail::Full).into_iter().map(|r| r.map(|e| e.outcome)).collect::<Vec<_>>();
             assert_eq!(through, alone, "round {round}, call_batch");
+            // Without text: the same rewards and states, no reasons, no progress.
+            let lean = bound.call_batch(&calls, Isolation::Pooled, Detail::Totals).into_iter().map(|r| r.map(|e| e.outcome));
+            for (lean, full) in lean.zip(&alone) {
+                let strip = |o: &Outcome| Outcome {
+                    rewards: o.rewards.iter().map(|g| perk_sdk::Granted { reason: String::new(), ..g.clone() }).collect(),
+                    progress: Vec::new(),
+                    ..o.clone()
+                };
+                assert_eq!(lean, full.as_ref().map(strip).map_err(Clone::clone), "round {round}, without text");
+            }
         }
     }
 }

@@ -192,7 +192,7 @@ fn evaluate_and_commit(engine: &Engine, subject: Subject, hash: &str, dry_run: b
         let now = engine.now();
         let snapshot = ledger.snapshot(customer, now)?;
         let budget_left = ledger.budget_left(&active.budgets, now)?;
-        let sit = Situation { now, customer: &snapshot.customer, states: &snapshot.states, variant: None, budget_left: Some(&budget_left) };
+        let sit = Situation { budget_left: Some(&budget_left), ..Situation::new(now, &snapshot.customer, &snapshot.states) };
         let evaluation = match &subject {
             Subject::Purchase(p) => evaluate::purchase(campaign, p, sit),
             Subject::Event(e) => evaluate::event(campaign, e, sit),

@@ -22,6 +22,7 @@ pub use history::History;
 use crate::evaluate::{self, Evaluation, Situation};
 use crate::ledger::{Commit, Ledger, MemoryLedger, Record, RequestKind, Snapshot};
 use crate::registry::Campaign;
+use crate::runtime::Detail;
 use perk_sdk::{Money, Purchase, Reward};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -347,7 +348,15 @@ fn replay(
 const MAX_ATTEMPTS: u32 = 8;
 
 fn situation<'s>(p: &Purchase, snapshot: &'s Snapshot, budget_left: &'s HashMap<String, Money>) -> Situation<'s> {
-    Situation { now: p.at, customer: &snapshot.customer, states: &snapshot.states, variant: None, budget_left: Some(budget_left) }
+    // A replay shows no reasons or progress, and its ledger keeps none.
+    Situation {
+        now: p.at,
+        customer: &snapshot.customer,
+        states: &snapshot.states,
+        variant: None,
+        budget_left: Some(budget_left),
+        detail: Detail::Totals,
+    }
 }
 
 fn commit(
