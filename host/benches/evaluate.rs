@@ -86,14 +86,14 @@ fn one<P: Policy>(c: &mut Criterion, rt: &Runtime, name: &str, config_toml: &str
         g.bench_function(label, |b| b.iter(|| module.on_purchase(black_box(&p), black_box(&cu), 0, state, isolation).unwrap()));
     }
     // A replay's path: 32 customers' purchases in one batched call, per evaluation.
-    let input = Input::purchase(&p, &cu, 0, None);
+    let input = Input::purchase(&p, &cu, 0, None, Detail::Full);
     let calls = vec![(&input, state); BATCH];
-    assert!(module.call_batch(&calls, Isolation::Pooled, Detail::Full).into_iter().all(|r| r.unwrap().outcome == native));
+    assert!(module.call_batch(&calls, Isolation::Pooled).into_iter().all(|r| r.unwrap().outcome == native));
     g.bench_function("pooled, batch of 32", |b| {
         b.iter_custom(|iters| {
             let started = Instant::now();
             for _ in 0..iters {
-                black_box(module.call_batch(black_box(&calls), Isolation::Pooled, Detail::Full));
+                black_box(module.call_batch(black_box(&calls), Isolation::Pooled));
             }
             started.elapsed() / BATCH as u32
         })

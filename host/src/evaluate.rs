@@ -167,7 +167,7 @@ fn inactive_reason(p: &LoadedPolicy, at: i64, channel: Option<&str>) -> Option<S
 
 /// Evaluates a purchase against the campaign.
 pub fn purchase(campaign: &Campaign, purchase: &Purchase, sit: Situation) -> Evaluation {
-    let input = Input::purchase(purchase, sit.customer, sit.now, sit.variant);
+    let input = Input::purchase(purchase, sit.customer, sit.now, sit.variant, sit.detail);
     run(campaign, &purchase.id, &purchase.customer_id, purchase, purchase.at, Some(&purchase.channel), sit, &input)
 }
 
@@ -181,7 +181,7 @@ pub fn event(campaign: &Campaign, event: &Event, sit: Situation) -> Evaluation {
         currency: campaign.manifest.campaign.currency.clone(),
         ..Default::default()
     };
-    let input = Input::event(event, sit.customer, sit.now, sit.variant);
+    let input = Input::event(event, sit.customer, sit.now, sit.variant, sit.detail);
     run(campaign, &event.id, &event.customer_id, &nothing, event.at, None, sit, &input)
 }
 
@@ -189,10 +189,8 @@ pub fn event(campaign: &Campaign, event: &Event, sit: Situation) -> Evaluation {
 /// each of them: every policy gets its calls as one batch (`BoundPolicy::call_batch`), so
 /// a replay pays the sandbox crossing once per policy for many purchases. The purchases
 /// must not depend on each other: distinct customers, and no budget shared between them.
-/// The first item's [`Situation::detail`] applies to all.
 pub fn purchases(campaign: &Campaign, items: &[(&Purchase, Situation)]) -> Vec<Evaluation> {
-    let detail = items.first().map_or(Detail::Full, |(_, sit)| sit.detail);
-    let inputs: Vec<Input> = items.iter().map(|(p, sit)| Input::purchase(p, sit.customer, sit.now, sit.variant)).collect();
+    let inputs: Vec<Input> = items.iter().map(|(p, sit)| Input::purchase(p, sit.customer, sit.now, sit.variant, sit.detail)).collect();
     let mut gathered: Vec<Gathered> = items.iter().map(|_| Gathered::default()).collect();
     let mut calls = Vec::with_capacity(items.len());
     let mut whose = Vec::with_capacity(items.len());
@@ -210,7 +208,7 @@ pub fn purchases(campaign: &Campaign, items: &[(&Purchase, Situation)]) -> Vec<E
         }
         let span = tracing::debug_span!("policy", id = %p.spec.id, version = p.module.short_hash(), calls = calls.len());
         let _enter = span.enter();
-        for (&k, answer) in whose.iter().zip(p.bound.call_batch(&calls, p.spec.isolation, detail)) {
+        for (&k, answer) in whose.iter().zip(p.bound.call_batch(&calls, p.spec.isolation)) {
             gathered[k].answer(p, items[k].1.variant, answer);
         }
     }
@@ -237,7 +235,7 @@ fn run(
         let state = sit.states.get(&p.spec.id).map(Vec::as_slice).unwrap_or_default();
         let span = tracing::debug_span!("policy", id = %p.spec.id, version = p.module.short_hash());
         let _enter = span.enter();
-        g.answer(p, sit.variant, p.bound.call(input, state, p.spec.isolation, sit.detail));
+        g.answer(p, sit.variant, p.bound.call(input, state, p.spec.isolation));
     }
     g.finish(campaign, id, customer_id, order, sit)
 }

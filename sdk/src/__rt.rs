@@ -142,6 +142,7 @@ mod guest {
         // SAFETY: the host encodes inputs with `wire::encode_purchase_input`.
         let decoded = unsafe { wire::decode_purchase_input_in_place(input) }.map_err(|e| format!("input: {e}"))?;
         let (head, p, c) = &*decoded;
+        crate::outcome::set_explaining(head.explain);
         let ctx = context(id, head, state);
         answer(P::on_purchase(config, p, c, &ctx), ctx, out)
     }
@@ -152,6 +153,7 @@ mod guest {
             // SAFETY: the host encodes inputs with `wire::encode_event_input`.
             let decoded = unsafe { wire::decode_event_input_in_place(&input) }.map_err(|e| format!("input: {e}"))?;
             let (head, e, c) = &*decoded;
+            crate::outcome::set_explaining(head.explain);
             let ctx = context(id, head, &state);
             let mut out = wire::Writer::default();
             answer(P::on_event(config, e, c, &ctx), ctx, &mut out)?;

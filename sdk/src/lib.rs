@@ -72,7 +72,7 @@ pub mod __bindings {
 
 pub use config::{Percent, RewardSpec};
 pub use model::{Context, Customer, Event, LineItem, Money, Purchase, Timestamp};
-pub use outcome::{money, Coupon, Granted, Outcome, Progress, Reward, Unit};
+pub use outcome::{explaining, money, Coupon, Deferred, Granted, Outcome, Progress, Reason, Reward, Unit};
 pub use perk_sdk_macros::policy;
 #[doc(hidden)]
 pub use serde as __serde;
@@ -155,10 +155,10 @@ pub fn parse_config<P: Policy>(json: &str) -> Result<P::Config> {
 
 /// Everything a policy file usually needs.
 pub mod prelude {
-    pub use crate::text;
     pub use crate::{
-        money, Context, Coupon, Customer, Error, Event, Granted, LineItem, Money, Outcome, Percent, Policy, Progress, Purchase, Result,
-        Reward, RewardSpec, Timestamp, Unit,
+        money, Context, Coupon, Customer, Error, Event, Granted, LineItem, Money, Outcome, Percent, Policy, Progress, Purchase, Reason,
+        Result, Reward, RewardSpec, Timestamp, Unit,
     };
+    pub use crate::{reason, text};
     pub use serde::{Deserialize, Serialize};
 }

@@ -50,6 +50,39 @@ pub enum Reward {
     },
 }
 
+/// Why a reward is given (or what a progress report works toward), as [`Outcome`]'s methods
+/// take it: any text (`"…"`, a `String`, [`text!`](crate::text!)), or
+/// [`reason!`](crate::reason!): text written only when the host shows it. A replay
+/// (`perk simulate`) shows none; skipping their formatting was a tenth of its time.
+pub struct Reason(String);
+
+impl<T: Into<String>> From<T> for Reason {
+    fn from(text: T) -> Self {
+        Reason(text.into())
+    }
+}
+
+/// Text made by a closure only when the host shows reasons; see [`reason!`](crate::reason!).
+pub struct Deferred<F>(pub F);
+
+impl<F: FnOnce() -> String> From<Deferred<F>> for Reason {
+    fn from(d: Deferred<F>) -> Self {
+        Reason(if explaining() { (d.0)() } else { String::new() })
+    }
+}
+
+/// Whether the host shows this call's reasons (set from each call's input; always natively).
+static EXPLAIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+pub fn explaining() -> bool {
+    EXPLAIN.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn set_explaining(explain: bool) {
+    EXPLAIN.store(explain, std::sync::atomic::Ordering::Relaxed);
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Granted {
     pub reward: Reward,
@@ -120,38 +153,43 @@ impl Outcome {
         Outcome::default()
     }
 
-    pub fn reward(mut self, reward: Reward, reason: impl Into<String>) -> Self {
-        self.rewards.push(Granted { reward, reason: reason.into() });
+    pub fn reward(mut self, reward: Reward, reason: impl Into<Reason>) -> Self {
+        self.rewards.push(Granted { reward, reason: reason.into().0 });
         self
     }
 
     /// Points, skipped when `amount` is zero.
-    pub fn points(self, amount: i64, reason: impl Into<String>) -> Self {
+    pub fn points(self, amount: i64, reason: impl Into<Reason>) -> Self {
         if amount == 0 {
             return self;
         }
         self.reward(Reward::Points { amount }, reason)
     }
 
-    pub fn order_discount(self, amount: Money, reason: impl Into<String>) -> Self {
+    pub fn order_discount(self, amount: Money, reason: impl Into<Reason>) -> Self {
         self.reward(Reward::OrderDiscount { amount }, reason)
     }
 
     /// Points for another customer than the buyer (a referrer).
-    pub fn points_for(self, customer: impl Into<String>, amount: i64, reason: impl Into<String>) -> Self {
+    pub fn points_for(self, customer: impl Into<String>, amount: i64, reason: impl Into<Reason>) -> Self {
         self.reward(Reward::PointsFor { customer: customer.into(), amount }, reason)
     }
 
-    pub fn cashback(self, amount: Money, reason: impl Into<String>) -> Self {
+    pub fn cashback(self, amount: Money, reason: impl Into<Reason>) -> Self {
         self.reward(Reward::Cashback { amount }, reason)
     }
 
-    pub fn set_tier(self, tier: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn set_tier(self, tier: impl Into<String>, reason: impl Into<Reason>) -> Self {
         self.reward(Reward::SetTier { tier: tier.into() }, reason)
     }
 
-    pub fn progress(mut self, goal: impl Into<String>, current: i64, target: i64, unit: impl Into<Unit>) -> Self {
-        self.progress.push(Progress { goal: goal.into(), current, target, unit: unit.into().as_str().to_string() });
+    /// Progress toward `goal` (text, or [`reason!`](crate::reason!) to write it only when
+    /// shown); left out when the host shows no progress (a replay, see [`explaining`]).
+    pub fn progress(mut self, goal: impl Into<Reason>, current: i64, target: i64, unit: impl Into<Unit>) -> Self {
+        if !explaining() {
+            return self;
+        }
+        self.progress.push(Progress { goal: goal.into().0, current, target, unit: unit.into().as_str().to_string() });
         self
     }
 
@@ -201,6 +239,13 @@ mod tests {
         assert_eq!(money(-7), "-0.07");
         assert_eq!(money(i64::MAX), "92233720368547758.07");
         assert_eq!(money(i64::MIN), "-92233720368547758.08");
+    }
+
+    #[test]
+    fn deferred_reasons_are_written_only_when_shown() {
+        let shown = Outcome::new().points(5, crate::reason!("5 points for ", money(250)));
+        assert_eq!(shown.rewards[0].reason, "5 points for 2.50");
+        assert!(explaining(), "natively reasons are always shown");
     }
 
     #[test]

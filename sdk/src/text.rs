@@ -152,6 +152,21 @@ macro_rules! text {
     };
 }
 
+/// [`text!`](crate::text!) as a reward's reason, written only when the host shows reasons
+/// (a replay shows none): the pieces are evaluated then, not before. Use it where building
+/// the reason is work (numbers, amounts); pieces computed only for the reason belong inside.
+/// ```
+/// use perk_sdk::{money, reason, Outcome};
+/// let o = Outcome::new().points(40, reason!("1 point per ", money(100), " spent"));
+/// assert_eq!(o.rewards[0].reason, "1 point per 1.00 spent");
+/// ```
+#[macro_export]
+macro_rules! reason {
+    ($($piece:expr),* $(,)?) => {
+        $crate::Deferred(|| $crate::text!($($piece),*))
+    };
+}
+
 /// `text!`'s binding step: each piece is evaluated into its own (hygienic) `piece` local.
 #[doc(hidden)]
 #[macro_export]

@@ -19,7 +19,7 @@ use crate::{Coupon, Customer, Event, Granted, LineItem, Outcome, Progress, Purch
 
 /// Version byte at the start of every input, so a policy built for another encoding fails
 /// with a clear message rather than misreading.
-pub const INPUT_VERSION: u8 = 2;
+pub const INPUT_VERSION: u8 = 3;
 
 /// What the guest cannot decode, with the byte offset.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,18 +125,19 @@ impl Writer {
         self.strs(&c.segments);
     }
 
-    fn head(&mut self, now: Timestamp, variant: Option<&str>) {
+    fn head(&mut self, now: Timestamp, variant: Option<&str>, explain: bool) {
         self.byte(INPUT_VERSION);
         self.i64(now);
         self.opt_str(variant);
+        self.byte(explain as u8);
     }
 }
 
-/// A `purchase-input`: the host's clock, the customer's experiment variant, the purchase
-/// and the customer.
-pub fn encode_purchase_input(now: Timestamp, variant: Option<&str>, p: &Purchase, c: &Customer) -> Vec<u8> {
+/// A `purchase-input`: the host's clock, the customer's experiment variant, whether the
+/// host shows reasons, the purchase and the customer.
+pub fn encode_purchase_input(now: Timestamp, variant: Option<&str>, explain: bool, p: &Purchase, c: &Customer) -> Vec<u8> {
     let mut w = Writer::with_capacity(128 + p.items.len() * 32);
-    w.head(now, variant);
+    w.head(now, variant, explain);
     w.str(&p.id);
     w.str(&p.customer_id);
     w.i64(p.at);
@@ -159,10 +160,11 @@ pub fn encode_purchase_input(now: Timestamp, variant: Option<&str>, p: &Purchase
     w.buf
 }
 
-/// An `event-input`: the clock, the variant, the event and the customer.
-pub fn encode_event_input(now: Timestamp, variant: Option<&str>, e: &Event, c: &Customer) -> Vec<u8> {
+/// An `event-input`: the clock, the variant, whether reasons are shown, the event and the
+/// customer.
+pub fn encode_event_input(now: Timestamp, variant: Option<&str>, explain: bool, e: &Event, c: &Customer) -> Vec<u8> {
     let mut w = Writer::with_capacity(96);
-    w.head(now, variant);
+    w.head(now, variant, explain);
     w.str(&e.id);
     w.str(&e.customer_id);
     w.i64(e.at);
@@ -544,7 +546,7 @@ impl<'a> Reader<'a> {
         if self.byte() != INPUT_VERSION {
             self.fail(0, "input encoding version differs from this SDK's (rebuild the policy with a matching perk-sdk)");
         }
-        Head { now: self.i64(), variant: self.opt_string() }
+        Head { now: self.i64(), variant: self.opt_string(), explain: self.flag() }
     }
 }
 
@@ -596,6 +598,9 @@ pub unsafe fn decode_event_input_in_place(buf: &[u8]) -> Result<InPlace<'_, (Hea
 pub struct Head {
     pub now: Timestamp,
     pub variant: Option<String>,
+    /// Whether the host shows this call's reasons (a replay does not): `reason!` is written
+    /// only then.
+    pub explain: bool,
 }
 
 pub fn decode_purchase_input(buf: &[u8]) -> Result<(Head, Purchase, Customer)> {
@@ -741,16 +746,16 @@ mod tests {
     #[test]
     fn inputs_round_trip() {
         let (p, c) = sample();
-        let bytes = encode_purchase_input(42, Some("b"), &p, &c);
+        let bytes = encode_purchase_input(42, Some("b"), true, &p, &c);
         let (head, p2, c2) = decode_purchase_input(&bytes).unwrap();
-        assert_eq!((head.now, head.variant.as_deref(), &p2, &c2), (42, Some("b"), &p, &c));
+        assert_eq!((head.now, head.variant.as_deref(), head.explain, &p2, &c2), (42, Some("b"), true, &p, &c));
         // SAFETY: `encode_purchase_input` wrote it.
         let borrowed = unsafe { decode_purchase_input_in_place(&bytes) }.unwrap();
         assert_eq!(&borrowed.1, &p);
         assert!(bytes.as_ptr_range().contains(&borrowed.1.items[0].sku.as_ptr()), "read in place, not copied");
         let e = Event::new("e-1", "review").with_attribute("stars", "5");
-        let (head, e2, c2) = decode_event_input(&encode_event_input(-1, None, &e, &c)).unwrap();
-        assert_eq!((head.now, head.variant, e2, c2), (-1, None, e, c));
+        let (head, e2, c2) = decode_event_input(&encode_event_input(-1, None, false, &e, &c)).unwrap();
+        assert_eq!((head.now, head.variant, head.explain, e2, c2), (-1, None, false, e, c));
     }
 
     #[test]
@@ -782,7 +787,7 @@ mod tests {
     #[test]
     fn damaged_bytes_are_errors_not_panics() {
         let (p, c) = sample();
-        let good = encode_purchase_input(42, None, &p, &c);
+        let good = encode_purchase_input(42, None, true, &p, &c);
         for cut in 0..good.len() {
             assert!(decode_purchase_input(&good[..cut]).is_err(), "cut at {cut}");
         }

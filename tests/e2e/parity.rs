@@ -1,11 +1,12 @@
 //! Each standard policy, compiled to wasm and run in the sandbox, answers exactly as the
-//! same crate compiled natively: the SDK's conversions lose nothing.
+//! same crate compiled natively: the SDK's conversions lose nothing. Told that reasons are
+//! not shown (a replay), it answers the same rewards and state.
 
 use crate::support::*;
-use perk_host::runtime::PolicyModule;
-use perk_host::Isolation;
+use perk_host::runtime::{Input, PolicyModule};
+use perk_host::{Detail, Isolation};
 use perk_sdk::testing::config_json;
-use perk_sdk::{Context, Customer, Event, LineItem, Outcome, Policy, Purchase};
+use perk_sdk::{Context, Customer, Event, Granted, LineItem, Outcome, Policy, Purchase};
 
 fn purchases() -> Vec<Purchase> {
     let base = Purchase {
@@ -58,6 +59,13 @@ fn check<P: Policy>(name: &str, config_toml: &str) {
                 let native: Outcome = P::on_purchase(&native_config, &p, &c, &ctx).unwrap();
                 let wasm = bound.on_purchase(&p, &c, 42, &[], isolation).unwrap().outcome;
                 assert_eq!(wasm, native, "{name} {isolation:?}: purchase {} customer {:?}", p.total, c.tier);
+                let lean = bound.call(&Input::purchase(&p, &c, 42, None, Detail::Totals), &[], isolation).unwrap().outcome;
+                let without_text = Outcome {
+                    rewards: native.rewards.iter().map(|g| Granted { reason: String::new(), ..g.clone() }).collect(),
+                    progress: Vec::new(),
+                    ..native
+                };
+                assert_eq!(lean, without_text, "{name} {isolation:?} without text: purchase {} customer {:?}", p.total, c.tier);
                 compared += 1;
             }
         }

@@ -277,16 +277,16 @@ fn a_batch_with_a_misbehaving_call_answers_as_one_call_each() {
                     attributes: vec![("mode".into(), mode.to_string())],
                     ..Default::default()
                 };
-                Input::purchase(&p, &Customer::new(format!("c{i}")), 0, None)
+                Input::purchase(&p, &Customer::new(format!("c{i}")), 0, None, Detail::Full)
             })
             .collect();
         let states: Vec<Vec<u8>> =
             (0..modes.len()).map(|i| if i % 2 == 0 { br#"{"purchases":3,"last_total":500}"#.to_vec() } else { Vec::new() }).collect();
         let calls: Vec<(&Input, &[u8])> = inputs.iter().zip(&states).map(|(i, s)| (i, s.as_slice())).collect();
-        let alone: Vec<_> = calls.iter().map(|(i, s)| answer(bound.call(i, s, Isolation::Fresh, Detail::Full))).collect();
+        let alone: Vec<_> = calls.iter().map(|(i, s)| answer(bound.call(i, s, Isolation::Fresh))).collect();
         // Twice: the second batch meets the pool the first one left.
         for round in 0..2 {
-            let batched: Vec<_> = bound.call_batch(&calls, Isolation::Pooled, Detail::Full).into_iter().map(answer).collect();
+            let batched: Vec<_> = bound.call_batch(&calls, Isolation::Pooled).into_iter().map(answer).collect();
             assert_eq!(batched, alone, "{modes:?}, round {round}");
         }
         for (mode, a) in modes.iter().zip(&alone) {

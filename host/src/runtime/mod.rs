@@ -81,9 +81,10 @@ pub enum Detail {
     /// All of it: the service and `perk eval` show every reason and progress report.
     #[default]
     Full,
-    /// The rewards and the state, without the reasons' text and the progress reports
-    /// (read and checked against the contract and the limits as ever, then left out):
-    /// a replay shows neither, and keeping them was an allocation each.
+    /// The rewards and the state, without the reasons' text and the progress reports: a
+    /// replay shows neither. The input tells the guest, so SDK policies skip the reasons
+    /// they defer with `reason!` and their progress; what text a guest still sends is read
+    /// and checked against the contract and the limits as ever, then left out.
     Totals,
 }
 

@@ -309,8 +309,8 @@ impl BoundPolicy {
 
     /// Calls the policy on an input encoded once for every policy of an evaluation, with
     /// the state it stored for this customer.
-    pub fn call(&self, input: &Input, state: &[u8], isolation: Isolation, detail: Detail) -> Result<Evaluated, Failure> {
-        self.with_instance(isolation, |i| self.call_on(i, input, state, detail))
+    pub fn call(&self, input: &Input, state: &[u8], isolation: Isolation) -> Result<Evaluated, Failure> {
+        self.with_instance(isolation, |i| self.call_on(i, input, state))
     }
 
     /// `on-purchase` for several customers whose calls do not depend on each other, with
@@ -319,9 +319,9 @@ impl BoundPolicy {
     /// traps, logs, or whose answer is not one answer per call is made again call by call,
     /// so every failure and log line stays with its own call. Fresh, every call gets its
     /// own instance as ever.
-    pub fn call_batch(&self, calls: &[(&Input, &[u8])], isolation: Isolation, detail: Detail) -> Vec<Result<Evaluated, Failure>> {
+    pub fn call_batch(&self, calls: &[(&Input, &[u8])], isolation: Isolation) -> Vec<Result<Evaluated, Failure>> {
         let one_by_one =
-            |calls: &[(&Input, &[u8])]| calls.iter().map(|(input, state)| self.call(input, state, isolation, detail)).collect::<Vec<_>>();
+            |calls: &[(&Input, &[u8])]| calls.iter().map(|(input, state)| self.call(input, state, isolation)).collect::<Vec<_>>();
         if isolation == Isolation::Fresh || calls.iter().any(|(input, _)| matches!(input.kind, Kind::Event)) {
             return one_by_one(calls);
         }
@@ -339,7 +339,7 @@ impl BoundPolicy {
             }
             let (chunk, tail) = rest.split_at(n);
             rest = tail;
-            match self.batch(chunk, detail) {
+            match self.batch(chunk) {
                 Some(answers) => out.extend(answers),
                 None => out.extend(one_by_one(chunk)),
             }
@@ -349,7 +349,7 @@ impl BoundPolicy {
 
     /// One `on-purchase-batch` call on a warm instance, or `None` when its calls must be
     /// made one by one (see [`call_batch`](Self::call_batch)).
-    fn batch(&self, calls: &[(&Input, &[u8])], detail: Detail) -> Option<Vec<Result<Evaluated, Failure>>> {
+    fn batch(&self, calls: &[(&Input, &[u8])]) -> Option<Vec<Result<Evaluated, Failure>>> {
         let limits = self.limits();
         if calls.len() < 2 || calls.iter().any(|(input, state)| input.bytes.len() + state.len() > limits.input_size) {
             return None;
@@ -367,18 +367,18 @@ impl BoundPolicy {
         }
         let bytes = answer.ok()?;
         let answers = perk_sdk::wire::decode_batch_answer(&bytes, calls.len()).ok()?;
-        Some(answers.into_iter().map(|answer| answered(answer, Vec::new(), limits, detail)).collect())
+        Some(answers.into_iter().zip(calls).map(|(answer, (input, _))| answered(answer, Vec::new(), limits, input.detail)).collect())
     }
 
     pub fn on_purchase(&self, p: &Purchase, c: &Customer, now: i64, state: &[u8], isolation: Isolation) -> Result<Evaluated, Failure> {
-        self.call(&Input::purchase(p, c, now, None), state, isolation, Detail::Full)
+        self.call(&Input::purchase(p, c, now, None, Detail::Full), state, isolation)
     }
 
     pub fn on_event(&self, e: &Event, c: &Customer, now: i64, state: &[u8], isolation: Isolation) -> Result<Evaluated, Failure> {
-        self.call(&Input::event(e, c, now, None), state, isolation, Detail::Full)
+        self.call(&Input::event(e, c, now, None, Detail::Full), state, isolation)
     }
 
-    fn call_on(&self, inst: &mut Instance, input: &Input, state: &[u8], detail: Detail) -> Result<Evaluated, Failure> {
+    fn call_on(&self, inst: &mut Instance, input: &Input, state: &[u8]) -> Result<Evaluated, Failure> {
         let limits = self.limits();
         let size = input.bytes.len() + state.len();
         if size > limits.input_size {
@@ -388,15 +388,15 @@ impl BoundPolicy {
             Kind::Purchase => inst.call(limits, |pol, s| pol.call_on_purchase(s, &input.bytes, state))?,
             Kind::Event => inst.call(limits, |pol, s| pol.call_on_event(s, &input.bytes, state))?,
         };
-        answered(r.as_deref().map_err(String::as_str), logs, limits, detail)
+        answered(r.as_deref().map_err(String::as_str), logs, limits, input.detail)
     }
 
     fn run_case(&self, inst: &mut Instance, case: &Case) -> Result<Outcome, (FailureKind, String)> {
         let input = match case {
-            Case::Purchase(p, c) => Input::purchase(p, c, PROBE_NOW, None),
-            Case::Event(e, c) => Input::event(e, c, PROBE_NOW, None),
+            Case::Purchase(p, c) => Input::purchase(p, c, PROBE_NOW, None, Detail::Full),
+            Case::Event(e, c) => Input::event(e, c, PROBE_NOW, None, Detail::Full),
         };
-        self.call_on(inst, &input, &[], Detail::Full).map(|e| e.outcome).map_err(|f| (f.kind, f.message))
+        self.call_on(inst, &input, &[]).map(|e| e.outcome).map_err(|f| (f.kind, f.message))
     }
 
     /// The purity check for pooled isolation: every probe case answers the same on a used
@@ -441,10 +441,13 @@ fn answered(answer: Result<&[u8], &str>, logs: Vec<LogLine>, limits: &super::Lim
 }
 
 /// A purchase or event with its customer, the host's clock and the customer's variant,
-/// encoded once (`perk_sdk::wire`) and shared by every policy of an evaluation.
+/// encoded once (`perk_sdk::wire`) and shared by every policy of an evaluation; with it,
+/// whether the answers' reasons and progress are kept (the guest is told too, so with
+/// [`Detail::Totals`] an SDK policy skips writing the reasons it defers with `reason!`).
 pub struct Input {
     kind: Kind,
     bytes: Vec<u8>,
+    detail: Detail,
 }
 
 #[derive(Clone, Copy)]
@@ -454,12 +457,14 @@ enum Kind {
 }
 
 impl Input {
-    pub fn purchase(p: &Purchase, c: &Customer, now: i64, variant: Option<&str>) -> Self {
-        Input { kind: Kind::Purchase, bytes: perk_sdk::wire::encode_purchase_input(now, variant, p, c) }
+    pub fn purchase(p: &Purchase, c: &Customer, now: i64, variant: Option<&str>, detail: Detail) -> Self {
+        let explain = detail == Detail::Full;
+        Input { kind: Kind::Purchase, bytes: perk_sdk::wire::encode_purchase_input(now, variant, explain, p, c), detail }
     }
 
-    pub fn event(e: &Event, c: &Customer, now: i64, variant: Option<&str>) -> Self {
-        Input { kind: Kind::Event, bytes: perk_sdk::wire::encode_event_input(now, variant, e, c) }
+    pub fn event(e: &Event, c: &Customer, now: i64, variant: Option<&str>, detail: Detail) -> Self {
+        let explain = detail == Detail::Full;
+        Input { kind: Kind::Event, bytes: perk_sdk::wire::encode_event_input(now, variant, explain, e, c), detail }
     }
 
     /// Encoded size in bytes.
@@ -547,7 +552,7 @@ mod tests {
         let rt = Runtime::new(Limits::default(), None).unwrap();
         let module = rt.load(crate::stdlib::get("punch-card").unwrap()).unwrap();
         let bound = module.bind("punch", r#"{"every":3,"bonus_points":50,"category":"coffee"}"#).unwrap();
-        let inputs: Vec<Input> = (0..7)
+        let purchases: Vec<(Purchase, Customer)> = (0..7)
             .map(|i| {
                 let category = if i % 3 == 2 { "tea" } else { "coffee" };
                 let p = Purchase {
@@ -558,9 +563,10 @@ mod tests {
                     items: vec![LineItem::new("cup", category, 1, 1_000 * (i + 1))],
                     ..Default::default()
                 };
-                Input::purchase(&p, &Customer::new(format!("c{i}")), PROBE_NOW, None)
+                (p, Customer::new(format!("c{i}")))
             })
             .collect();
+        let inputs: Vec<Input> = purchases.iter().map(|(p, c)| Input::purchase(p, c, PROBE_NOW, None, Detail::Full)).collect();
         // Stored stamps, none, and one state the policy cannot read (a policy error).
         let states: Vec<Vec<u8>> = (0..7)
             .map(|i| match i {
@@ -570,18 +576,19 @@ mod tests {
             })
             .collect();
         let calls: Vec<(&Input, &[u8])> = inputs.iter().zip(&states).map(|(i, s)| (i, s.as_slice())).collect();
-        let alone: Vec<_> = calls.iter().map(|(i, s)| bound.call(i, s, Isolation::Fresh, Detail::Full).map(|e| e.outcome)).collect();
+        let alone: Vec<_> = calls.iter().map(|(i, s)| bound.call(i, s, Isolation::Fresh).map(|e| e.outcome)).collect();
         assert!(alone.iter().filter(|a| a.is_ok()).count() == 6 && alone[4].is_err(), "{alone:?}");
         assert!(alone.iter().any(|a| a.as_ref().is_ok_and(|o| o.points_total() == 50)), "a card completes: {alone:?}");
         for round in 0..3 {
-            let batched = bound.batch(&calls, Detail::Full).expect("a batch without traps or logs is answered in one call");
+            let batched = bound.batch(&calls).expect("a batch without traps or logs is answered in one call");
             let batched: Vec<_> = batched.into_iter().map(|r| r.map(|e| e.outcome)).collect();
             assert_eq!(batched, alone, "round {round}");
-            let through =
-                bound.call_batch(&calls, Isolation::Pooled, Detail::Full).into_iter().map(|r| r.map(|e| e.outcome)).collect::<Vec<_>>();
+            let through = bound.call_batch(&calls, Isolation::Pooled).into_iter().map(|r| r.map(|e| e.outcome)).collect::<Vec<_>>();
             assert_eq!(through, alone, "round {round}, call_batch");
             // Without text: the same rewards and states, no reasons, no progress.
-            let lean = bound.call_batch(&calls, Isolation::Pooled, Detail::Totals).into_iter().map(|r| r.map(|e| e.outcome));
+            let lean_inputs: Vec<Input> = purchases.iter().map(|(p, c)| Input::purchase(p, c, PROBE_NOW, None, Detail::Totals)).collect();
+            let lean_calls: Vec<(&Input, &[u8])> = lean_inputs.iter().zip(&states).map(|(i, s)| (i, s.as_slice())).collect();
+            let lean = bound.call_batch(&lean_calls, Isolation::Pooled).into_iter().map(|r| r.map(|e| e.outcome));
             for (lean, full) in lean.zip(&alone) {
                 let strip = |o: &Outcome| Outcome {
                     rewards: o.rewards.iter().map(|g| perk_sdk::Granted { reason: String::new(), ..g.clone() }).collect(),

@@ -80,9 +80,9 @@ impl Policy for Points {
 
     fn on_purchase(c: &Config, p: &Purchase, customer: &Customer, _ctx: &Context) -> Result<Outcome> {
         let total = p.total.max(0);
-        let (unit, per_unit, via) = match p.partner.as_ref().and_then(|name| c.by_partner.get_key_value(name)) {
-            Some((name, r)) => (r.unit, r.points_per_unit, text!(" at partner ", name)),
-            None => (c.unit, c.points_per_unit, String::new()),
+        let (unit, per_unit, partner) = match p.partner.as_ref().and_then(|name| c.by_partner.get_key_value(name)) {
+            Some((name, r)) => (r.unit, r.points_per_unit, Some(name)),
+            None => (c.unit, c.points_per_unit, None),
         };
         // Spend weighted by the lines' multipliers (in percent), rounded down once.
         let plain = c.by_sku.is_empty() && c.by_tag.is_empty() && c.by_category.is_empty();
@@ -94,29 +94,31 @@ impl Policy for Points {
         let boosted = weighted != total as i128 * 100;
         let units = (weighted / 100 / unit as i128) as i64;
         let base = units.saturating_mul(per_unit);
-        let what = if boosted { text!(money((weighted / 100) as Money), " with product multipliers") } else { money(total) };
+        // The reason's pieces, written only when the host shows reasons.
+        let what = || if boosted { text!(money((weighted / 100) as Money), " with product multipliers") } else { money(total) };
+        let via = || partner.map_or_else(String::new, |name| text!(" at partner ", name));
         let pct = customer.tier.as_ref().and_then(|t| c.tier_multipliers_pct.get(t).map(|pct| (t, *pct)));
-        let (points, reason) = match pct {
+        let (points, reason): (i64, Reason) = match pct {
             Some((tier, pct)) if pct != 100 => {
                 let points = base.saturating_mul(pct as i64) / 100;
-                let reason = text!(
+                let why = reason!(
                     base,
                     " base points (",
                     per_unit,
                     " per ",
                     money(unit),
                     " spent on ",
-                    what,
-                    via,
+                    what(),
+                    via(),
                     ") × ",
                     pct,
                     "% for ",
                     tier,
                     " tier"
                 );
-                (points, reason)
+                (points, why.into())
             }
-            _ => (base, text!(per_unit, " points per ", money(unit), " spent on ", what, via)),
+            _ => (base, reason!(per_unit, " points per ", money(unit), " spent on ", what(), via()).into()),
         };
         Ok(Outcome::new().points(points, reason).progress("next point", total % unit, unit, Unit::Money))
     }

@@ -47,23 +47,26 @@ impl Policy for PunchCard {
 
     fn on_purchase(c: &Config, p: &Purchase, customer: &Customer, ctx: &Context) -> Result<Outcome> {
         let every = c.every as u64;
-        let (n, mut out, what) = match &c.category {
-            None => (customer.purchases as u64 + 1, Outcome::new(), "purchase".to_string()),
+        let (n, mut out, counted) = match &c.category {
+            None => (customer.purchases as u64 + 1, Outcome::new(), None),
             Some(cat) => {
                 let stamps: Stamps = ctx.state()?;
                 if !p.items.iter().any(|i| &i.category == cat) {
                     let on_card = (stamps.count % every) as i64;
-                    return Ok(Outcome::new().progress(c.goal.clone(), on_card, c.every as i64, Unit::Purchases));
+                    return Ok(Outcome::new().progress(&c.goal, on_card, c.every as i64, Unit::Purchases));
                 }
                 let n = stamps.count + 1;
-                (n, Outcome::new().state(&Stamps { count: n }), text!(cat, " purchase"))
+                (n, Outcome::new().state(&Stamps { count: n }), Some(cat))
             }
         };
         let on_card = (n % every) as i64;
-        out = out.progress(c.goal.clone(), on_card, c.every as i64, Unit::Purchases);
+        out = out.progress(&c.goal, on_card, c.every as i64, Unit::Purchases);
         if on_card == 0 {
-            out =
-                out.points(c.bonus_points, text!(c.goal, ": ", what, " #", n, ", every ", c.every, "th earns ", c.bonus_points, " points"));
+            let what = || counted.map_or_else(|| "purchase".to_string(), |cat| text!(cat, " purchase"));
+            out = out.points(
+                c.bonus_points,
+                reason!(c.goal, ": ", what(), " #", n, ", every ", c.every, "th earns ", c.bonus_points, " points"),
+            );
         }
         Ok(out)
     }

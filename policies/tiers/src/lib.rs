@@ -246,8 +246,8 @@ impl Policy for Tiers {
         let next = new.map_or(0, |r| r + 1);
         if let Some(l) = c.levels.get(next) {
             match (l.min_spend, l.min_purchases) {
-                (Some(m), _) => out = out.progress(text!(l.name, " tier"), spend, m, Unit::Money),
-                (None, Some(n)) => out = out.progress(text!(l.name, " tier"), purchases as i64, n as i64, Unit::Purchases),
+                (Some(m), _) => out = out.progress(reason!(l.name, " tier"), spend, m, Unit::Money),
+                (None, Some(n)) => out = out.progress(reason!(l.name, " tier"), purchases as i64, n as i64, Unit::Purchases),
                 (None, None) => {}
             }
         }
