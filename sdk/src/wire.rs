@@ -9,7 +9,7 @@
 //!   in 4 (a read is one load; varints, which we used before, cost a loop per byte and were
 //!   the guest's hottest function in a replay: timestamps took 6 bytes each);
 //! - `string`: length, then UTF-8 bytes; `list<T>`: count, then the elements;
-//! - `option<T>`: one byte, `0` (none) or `1` (some), then the value;
+//! - `bool`: one byte, `0` or `1`; `option<T>`: one byte, `0` (none) or `1` (some), then the value;
 //! - records: their fields in WIT order; variants: the case's index (one byte), then its payload.
 //!
 //! Both sides use this module, so they cannot disagree; the decoder checks everything
@@ -129,7 +129,7 @@ impl Writer {
         self.byte(INPUT_VERSION);
         self.i64(now);
         self.opt_str(variant);
-        self.byte(explain as u8);
+        self.byte(u8::from(explain));
     }
 }
 
@@ -479,16 +479,27 @@ impl<'a> Reader<'a> {
         s.to_string()
     }
 
+    /// A byte that must be 0 or 1.
     #[inline]
-    fn flag(&mut self) -> bool {
+    fn zero_or_one(&mut self, what: &'static str) -> bool {
         match self.byte() {
             0 => false,
             1 => true,
             _ => {
-                self.fail(self.at - 1, "option flag is neither 0 nor 1");
+                self.fail(self.at - 1, what);
                 false
             }
         }
+    }
+
+    #[inline]
+    fn flag(&mut self) -> bool {
+        self.zero_or_one("option flag is neither 0 nor 1")
+    }
+
+    #[inline]
+    fn bool(&mut self) -> bool {
+        self.zero_or_one("boolean is neither 0 nor 1")
     }
 
     #[inline]
@@ -546,7 +557,7 @@ impl<'a> Reader<'a> {
         if self.byte() != INPUT_VERSION {
             self.fail(0, "input encoding version differs from this SDK's (rebuild the policy with a matching perk-sdk)");
         }
-        Head { now: self.i64(), variant: self.opt_string(), explain: self.flag() }
+        Head { now: self.i64(), variant: self.opt_string(), explain: self.bool() }
     }
 }
 
@@ -794,6 +805,9 @@ mod tests {
         let mut long = good.clone();
         long.push(0);
         assert_eq!(decode_purchase_input(&long).unwrap_err().what, "trailing bytes");
+        let mut maybe = encode_purchase_input(42, None, true, &p, &c);
+        maybe[1 + 8 + 1] = 2;
+        assert_eq!(decode_purchase_input(&maybe).unwrap_err(), WireError { at: 10, what: "boolean is neither 0 nor 1" });
         let mut old = good;
         old[0] = 0;
         assert!(decode_purchase_input(&old).unwrap_err().what.contains("version"));
