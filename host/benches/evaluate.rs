@@ -6,7 +6,10 @@
 //! Per policy (points with tier multipliers, a punch card counting coffee purchases in
 //! its state, cashback by category):
 //! - `native`: the policy function with its config parsed once (the floor);
-//! - `native+config`: the same, parsing the JSON config per call as the guest does;
+//! - `native, input built`: the same, with its input built per call from the host's values
+//!   (the purchase, customer and context cloned), as every sandboxed column builds its own
+//!   (encoded for the guest) and as the performance issue's baseline did;
+//! - `native+config`: the same as `native`, parsing the JSON config per call as the guest does;
 //! - `fresh`: `PolicyModule::on_purchase`: a new Store and instance, lowering the inputs,
 //!   the guest's config parse and logic, lifting and checking the outcome;
 //! - `pooled`: the same on a warm instance (config parsed once per instance);
@@ -76,6 +79,12 @@ fn one<P: Policy>(c: &mut Criterion, rt: &Runtime, name: &str, config_toml: &str
 
     let mut g = c.benchmark_group(name);
     g.bench_function("native", |b| b.iter(|| P::on_purchase(black_box(&parsed), black_box(&p), black_box(&cu), black_box(&ctx))));
+    g.bench_function("native, input built", |b| {
+        b.iter(|| {
+            let (p, cu, ctx) = (black_box(&p).clone(), black_box(&cu).clone(), black_box(&ctx).clone());
+            P::on_purchase(black_box(&parsed), &p, &cu, &ctx)
+        })
+    });
     g.bench_function("native+config", |b| {
         b.iter(|| {
             let cfg = perk_sdk::parse_config::<P>(black_box(&config)).unwrap();
@@ -154,6 +163,19 @@ fn campaign(c: &mut Criterion) {
                 Pt::on_purchase(&p1, black_box(&p), &cu, &ctx1),
                 Pc::on_purchase(&p2, black_box(&p), &cu, &ctx2),
                 Cb::on_purchase(&p3, black_box(&p), &cu, &ctx1),
+            )
+        })
+    });
+    // The purchase and customer built once, as the sandboxed path encodes them once for
+    // every policy; each policy's context (its state) on its own.
+    g.bench_function("native, input built", |b| {
+        b.iter(|| {
+            let (p, cu) = (black_box(&p).clone(), black_box(&cu).clone());
+            let (ctx1, ctx2, ctx3) = (black_box(&ctx1).clone(), black_box(&ctx2).clone(), black_box(&ctx1).clone());
+            (
+                Pt::on_purchase(&p1, &p, &cu, &ctx1),
+                Pc::on_purchase(&p2, &p, &cu, &ctx2),
+                Cb::on_purchase(&p3, &p, &cu, &ctx3),
             )
         })
     });

@@ -220,7 +220,8 @@ impl Outcome {
 
 /// `12345` → `"123.45"`: minor units shown with two decimals, for reasons.
 pub fn money(amount: Money) -> String {
-    let mut out = String::new();
+    // Its widest (`-92233720368547758.08`), so the digits, point and cents never regrow it.
+    let mut out = String::with_capacity(21);
     crate::text::push_money(&mut out, amount);
     out
 }

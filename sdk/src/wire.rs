@@ -256,8 +256,10 @@ pub fn encode_outcome_into(w: &mut Writer, o: &Outcome) {
 // ------------------------------------------------------------------------------- batches
 
 /// An `on-purchase-batch` argument: the number of calls, then each call's input and state.
-pub fn encode_batch<'a>(calls: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])>) -> Vec<u8> {
-    let mut w = Writer::default();
+pub fn encode_batch<'a>(calls: impl ExactSizeIterator<Item = (&'a [u8], &'a [u8])> + Clone) -> Vec<u8> {
+    // Sized up front: growing it would copy the batch several times over.
+    let size = 4 + calls.clone().map(|(input, state)| 8 + input.len() + state.len()).sum::<usize>();
+    let mut w = Writer::with_capacity(size);
     w.len(calls.len());
     for (input, state) in calls {
         w.bytes(input);

@@ -40,7 +40,7 @@ struct PurchaseRow {
 #[derive(Default)]
 struct Inner {
     /// Boxed: a row is a few hundred bytes, and a growing map moves its slots.
-    customers: FxHashMap<String, Box<CustomerRow>>,
+    customers: hashbrown::HashMap<String, Box<CustomerRow>, rustc_hash::FxBuildHasher>,
     /// Answers by request kind, then id (looked up without allocating a key).
     requests: [FxHashMap<String, Stored>; 4],
     purchases: FxHashMap<String, PurchaseRow>,
@@ -230,10 +230,9 @@ fn add_lot(lots: &mut Vec<LotRow>, lot: LotRow, now: i64, merge: bool) {
 impl Inner {
     /// `customer`'s row, made on first use (the key is allocated only then).
     fn row(&mut self, customer: &str) -> &mut CustomerRow {
-        if !self.customers.contains_key(customer) {
-            self.customers.insert(customer.to_string(), Box::new(CustomerRow { customer: Customer::new(customer), ..Default::default() }));
-        }
-        self.customers.get_mut(customer).expect("inserted above")
+        self.customers
+            .entry_ref(customer)
+            .or_insert_with(|| Box::new(CustomerRow { customer: Customer::new(customer), ..Default::default() }))
     }
 
     fn next_seq(&mut self) -> i64 {

@@ -102,7 +102,9 @@ struct Part {
     free_shipping: Money,
     evaluations: u64,
     failures: u64,
-    per_policy: BTreeMap<String, PolicyTotals>,
+    /// By policy id, in the order first seen (a campaign has a few: a search by `==`,
+    /// which compares lengths first, beats a map's ordered comparisons).
+    per_policy: Vec<(String, PolicyTotals)>,
     /// month index → (purchases, revenue, reward cost)
     months: BTreeMap<i32, (u64, Money, Money)>,
     /// (month index, customer's tier before, after), in time order per customer.
@@ -255,14 +257,33 @@ fn fxhash(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// How many of `purchases` (from the first) are by different customers, at most `batch`.
-fn distinct_run(history: &History, purchases: &[u32], batch: usize) -> usize {
-    let customer = |k: u32| history.customer_index(k as usize);
-    let mut n = 1;
-    while n < purchases.len().min(batch) && !purchases[..n].iter().any(|&q| customer(q) == customer(purchases[n])) {
-        n += 1;
+/// Which batch each customer was last put in, to find runs of purchases by different
+/// customers without comparing every pair.
+struct Batches {
+    /// By customer index: the number of the last batch that has them (0: none yet).
+    last: Vec<u32>,
+    number: u32,
+}
+
+impl Batches {
+    fn new(customers: usize) -> Self {
+        Batches { last: vec![0; customers], number: 0 }
     }
-    n
+
+    /// How many of `purchases` (from the first, at least one) are by different customers,
+    /// at most `batch`: the next batch.
+    fn next_run(&mut self, history: &History, purchases: &[u32], batch: usize) -> usize {
+        self.number += 1;
+        let mut n = 0;
+        while n < purchases.len().min(batch) {
+            let customer = history.customer_index(purchases[n] as usize);
+            if std::mem::replace(&mut self.last[customer], self.number) == self.number {
+                break;
+            }
+            n += 1;
+        }
+        n
+    }
 }
 
 fn replay(
@@ -281,12 +302,13 @@ fn replay(
     let mut scratch = Vec::new();
     let mut snapshots: Vec<Snapshot> = Vec::new();
     let mut pending_ticks = 0;
+    let mut batches = Batches::new(history.customers());
     let mut rest = purchases;
     while !rest.is_empty() {
         if shard.as_ref().is_some_and(|s| s.crossed.load(Ordering::Relaxed)) {
             break;
         }
-        let n = distinct_run(history, rest, batch);
+        let n = batches.next_run(history, rest, batch);
         let (ks, tail) = rest.split_at(n);
         rest = tail;
         let run = history.purchases(ks, &mut scratch);
@@ -447,12 +469,16 @@ impl Part {
     }
 }
 
-/// The totals of policy `id`, made on first use (without allocating a key every time).
-fn tally<'m>(per_policy: &'m mut BTreeMap<String, PolicyTotals>, id: &str) -> &'m mut PolicyTotals {
-    if !per_policy.contains_key(id) {
-        per_policy.insert(id.to_string(), PolicyTotals::default());
-    }
-    per_policy.get_mut(id).expect("inserted above")
+/// The totals of policy `id`, made on first use.
+fn tally<'m>(per_policy: &'m mut Vec<(String, PolicyTotals)>, id: &str) -> &'m mut PolicyTotals {
+    let k = match per_policy.iter().position(|(p, _)| p == id) {
+        Some(k) => k,
+        None => {
+            per_policy.push((id.to_string(), PolicyTotals::default()));
+            per_policy.len() - 1
+        }
+    };
+    &mut per_policy[k].1
 }
 
 fn merge(campaign: &Campaign, parts: Vec<Part>, threads: usize, elapsed: std::time::Duration) -> Report {
