@@ -172,11 +172,7 @@ fn campaign(c: &mut Criterion) {
         b.iter(|| {
             let (p, cu) = (black_box(&p).clone(), black_box(&cu).clone());
             let (ctx1, ctx2, ctx3) = (black_box(&ctx1).clone(), black_box(&ctx2).clone(), black_box(&ctx1).clone());
-            (
-                Pt::on_purchase(&p1, &p, &cu, &ctx1),
-                Pc::on_purchase(&p2, &p, &cu, &ctx2),
-                Cb::on_purchase(&p3, &p, &cu, &ctx3),
-            )
+            (Pt::on_purchase(&p1, &p, &cu, &ctx1), Pc::on_purchase(&p2, &p, &cu, &ctx2), Cb::on_purchase(&p3, &p, &cu, &ctx3))
         })
     });
     g.bench_function("native+config", |b| {
