@@ -359,9 +359,54 @@ impl Deserializer<'_> {
         Ok(Scalar::F64(if negative { -value } else { value }))
     }
 
+    /// An array's elements and its closing `]`, after the `[`.
+    fn seq<'de, V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        let value = visitor.visit_seq(Seq { de: &mut *self, index: 0 })?;
+        self.expect(b']', "expected `,` or `]`")?;
+        Ok(value)
+    }
+
+    /// An object's entries and its closing `}`, after the `{`.
+    fn map<'de, V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        let value = visitor.visit_map(Map { de: &mut *self, first: true })?;
+        self.expect(b'}', "expected `,` or `}`")?;
+        Ok(value)
+    }
+
+    /// The error a visitor gives a value of a type it does not take: `invalid type:
+    /// string "x", expected u32`. Shared by all visited types (not generic).
+    #[inline(never)]
+    fn wrong_type(&self, s: Scalar, exp: &dyn de::Expected) -> Error {
+        use de::Unexpected as U;
+        let unexp = match &s {
+            Scalar::Null => U::Unit,
+            Scalar::Bool(b) => U::Bool(*b),
+            Scalar::Str(s) => U::Str(s),
+            Scalar::U64(n) => U::Unsigned(*n),
+            Scalar::I64(n) => U::Signed(*n),
+            Scalar::F64(n) => U::Float(*n),
+            Scalar::Seq => U::Seq,
+            Scalar::Map => U::Map,
+        };
+        de::Error::invalid_type(unexp, exp)
+    }
+
     fn skip_value(&mut self) -> Result<()> {
         de::Deserializer::deserialize_any(&mut *self, de::IgnoredAny).map(drop)
     }
+}
+
+/// `deserialize_<int>`: integers only (serde's integer visitors check the range).
+macro_rules! int_entry_points {
+    ($($name:ident)*) => {$(
+        fn $name<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            match self.scalar()? {
+                Scalar::U64(n) => visitor.visit_u64(n),
+                Scalar::I64(n) => visitor.visit_i64(n),
+                s => Err(self.wrong_type(s, &visitor)),
+            }
+        }
+    )*};
 }
 
 impl<'de> de::Deserializer<'de> for &mut Deserializer<'_> {
@@ -375,16 +420,8 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'_> {
             Scalar::U64(n) => visitor.visit_u64(n),
             Scalar::I64(n) => visitor.visit_i64(n),
             Scalar::F64(n) => visitor.visit_f64(n),
-            Scalar::Seq => {
-                let value = visitor.visit_seq(Seq { de: &mut *self, index: 0 })?;
-                self.expect(b']', "expected `,` or `]`")?;
-                Ok(value)
-            }
-            Scalar::Map => {
-                let value = visitor.visit_map(Map { de: &mut *self, first: true })?;
-                self.expect(b'}', "expected `,` or `}`")?;
-                Ok(value)
-            }
+            Scalar::Seq => self.seq(visitor),
+            Scalar::Map => self.map(visitor),
         }
     }
 
@@ -428,9 +465,82 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'_> {
         visitor.visit_unit()
     }
 
+    // The typed entry points visit only what the type accepts and give every other value
+    // the error its visitor would (`invalid type: …, expected …`), as `deserialize_any`
+    // did: each visited type then compiles to the one branch it needs (module size: a
+    // struct's `visit_seq`, an integer's `visit_str`… are no longer instantiated).
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.scalar()? {
+            Scalar::Bool(b) => visitor.visit_bool(b),
+            s => Err(self.wrong_type(s, &visitor)),
+        }
+    }
+
+    int_entry_points! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.scalar()? {
+            Scalar::U64(n) => visitor.visit_u64(n),
+            Scalar::I64(n) => visitor.visit_i64(n),
+            Scalar::F64(n) => visitor.visit_f64(n),
+            s => Err(self.wrong_type(s, &visitor)),
+        }
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.scalar()? {
+            Scalar::Str(s) => visitor.visit_string(s),
+            s => Err(self.wrong_type(s, &visitor)),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.scalar()? {
+            Scalar::Seq => self.seq(visitor),
+            s => Err(self.wrong_type(s, &visitor)),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(self, _name: &'static str, _len: usize, visitor: V) -> Result<V::Value> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.scalar()? {
+            Scalar::Map => self.map(visitor),
+            s => Err(self.wrong_type(s, &visitor)),
+        }
+    }
+
+    /// A struct is an object (not also an array of its fields in order, as serde_json
+    /// allows: configs and states are always objects, and a struct's `visit_seq` is about
+    /// as much code as its `visit_map`).
+    fn deserialize_struct<V: Visitor<'de>>(self, _name: &'static str, _fields: &'static [&'static str], visitor: V) -> Result<V::Value> {
+        self.deserialize_map(visitor)
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
-        unit_struct seq tuple tuple_struct map struct identifier
+        bytes byte_buf unit unit_struct identifier
     }
 }
 
@@ -515,11 +625,11 @@ impl<'de> de::VariantAccess<'de> for Enum<'_, '_> {
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
-        de::Deserializer::deserialize_any(&mut *self.de, visitor)
+        de::Deserializer::deserialize_seq(&mut *self.de, visitor)
     }
 
     fn struct_variant<V: Visitor<'de>>(self, _fields: &'static [&'static str], visitor: V) -> Result<V::Value> {
-        de::Deserializer::deserialize_any(&mut *self.de, visitor)
+        de::Deserializer::deserialize_map(&mut *self.de, visitor)
     }
 }
 
