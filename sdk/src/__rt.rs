@@ -34,7 +34,7 @@ pub fn describe(name: &str, version: &str, description: &str, config_schema: &st
 }
 
 pub fn validate_config<P: Policy>(config: &str) -> Result<(), String> {
-    crate::parse_config::<P>(config).map(|_| ()).map_err(|e| e.to_string())
+    crate::parse_config::<P>(config).map(|_| ()).map_err(crate::Error::into_message)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -43,6 +43,7 @@ pub use guest::*;
 #[cfg(target_arch = "wasm32")]
 mod guest {
     use crate::__bindings::perk::policy::types as w;
+    use crate::text::{concat, decimal};
     use crate::{wire, Context, Policy};
 
     /// Routes panic messages to the host before the guest aborts (the hook is kept for the
@@ -52,10 +53,26 @@ mod guest {
         ONCE.call_once(|| {
             crate::arena::persistent(|| {
                 std::panic::set_hook(Box::new(|info| {
-                    crate::__bindings::log(w::Level::Panic, &info.to_string());
+                    crate::__bindings::log(w::Level::Panic, &panic_message(info));
                 }))
             })
         });
+    }
+
+    /// As the hook info's `Display` (`panicked at src/lib.rs:7:5:\nmessage`), written
+    /// without `core::fmt`'s padding and integer formatting.
+    #[inline(never)]
+    fn panic_message(info: &std::panic::PanicHookInfo) -> String {
+        let (mut line, mut column) = ([0; 21], [0; 21]);
+        let (file, line, column) = match info.location() {
+            Some(l) => (l.file(), decimal(&mut line, false, l.line() as u64), decimal(&mut column, false, l.column() as u64)),
+            None => ("", "", ""),
+        };
+        let (colon, payload) = match info.payload_as_str() {
+            Some(p) => (":\n", p),
+            None => ("", ""),
+        };
+        concat(&["panicked at ", file, ":", line, ":", column, colon, payload])
     }
 
     /// Runs one export call; what it allocated is dropped as a whole when the host starts
@@ -82,7 +99,7 @@ mod guest {
                 let parsed = crate::parse_config::<P>(&config).map(|c| Box::new(c) as Box<dyn std::any::Any>);
                 parsed.map(|c| (policy_id.as_str().to_owned(), c))
             });
-            let kept = kept.map_err(|e| e.to_string())?;
+            let kept = kept.map_err(crate::Error::into_message)?;
             // SAFETY: single-threaded; the slot is only touched here and in `configured`.
             unsafe { *CONFIGURED.0.get() = Some(kept) };
             Ok(())
@@ -124,7 +141,7 @@ mod guest {
                 let answer = purchase::<P>(id, config, input, state, &mut out);
                 wire::write_batch_answer(&mut w, answer.as_ref().map(|()| out.buf.as_slice()).map_err(String::as_str));
             }
-            calls.finish().map_err(|e| format!("batch: {e}"))?;
+            calls.finish().map_err(|e| crate::text::concat(&["batch: ", &e.message()]))?;
             Ok(w.buf)
         })
     }
@@ -140,7 +157,8 @@ mod guest {
         out: &mut wire::Writer,
     ) -> Result<(), String> {
         // SAFETY: the host encodes inputs with `wire::encode_purchase_input`.
-        let decoded = unsafe { wire::decode_purchase_input_in_place(input) }.map_err(|e| format!("input: {e}"))?;
+        let decoded =
+            unsafe { wire::decode_purchase_input_in_place(input) }.map_err(|e| crate::text::concat(&["input: ", &e.message()]))?;
         let (head, p, c) = &*decoded;
         crate::outcome::set_explaining(head.explain);
         let ctx = context(id, head, state);
@@ -151,7 +169,8 @@ mod guest {
         call(|| {
             let (id, config) = configured::<P>()?;
             // SAFETY: the host encodes inputs with `wire::encode_event_input`.
-            let decoded = unsafe { wire::decode_event_input_in_place(&input) }.map_err(|e| format!("input: {e}"))?;
+            let decoded =
+                unsafe { wire::decode_event_input_in_place(&input) }.map_err(|e| crate::text::concat(&["input: ", &e.message()]))?;
             let (head, e, c) = &*decoded;
             crate::outcome::set_explaining(head.explain);
             let ctx = context(id, head, &state);
@@ -190,7 +209,7 @@ mod guest {
                 std::mem::forget(o);
                 Ok(())
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e.into_message()),
         }
     }
 }

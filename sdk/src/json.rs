@@ -8,6 +8,7 @@
 //! (`levels[1].min_spend`) for its messages, and a compact `Serializer` for state. Both run
 //! natively too, so `cargo test` of a policy parses exactly as the guest does.
 
+use crate::text::{concat, decimal};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{self, Serialize};
 use std::fmt::{self, Display};
@@ -19,13 +20,33 @@ pub struct Error {
     pub message: String,
 }
 
+impl Error {
+    /// The message with its path: `` `levels[1].min_spend`: invalid value: … `` (as `Display`).
+    pub fn into_message(self) -> String {
+        if self.path.is_empty() {
+            self.message
+        } else {
+            concat(&["`", &self.path, "`: ", &self.message])
+        }
+    }
+
+    fn new(message: String) -> Self {
+        Error { path: String::new(), message }
+    }
+}
+
+// The messages below are serde's default ones, built with one `concat` of their pieces
+// rather than with `format_args!` (which pulls `core::fmt`'s padding and integer printing
+// into every guest) or `text!` (a few instructions per piece, at every message).
+
 impl Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "`{}`: {}", self.path, self.message)
+        if !self.path.is_empty() {
+            f.write_str("`")?;
+            f.write_str(&self.path)?;
+            f.write_str("`: ")?;
         }
+        f.write_str(&self.message)
     }
 }
 
@@ -33,48 +54,108 @@ impl std::error::Error for Error {}
 
 impl de::Error for Error {
     fn custom<T: Display>(msg: T) -> Self {
-        Error { path: String::new(), message: msg.to_string() }
+        Error::new(msg.to_string())
     }
 
     // serde's defaults print the unexpected value with its `Display`, which for a float
     // pulls float formatting into every guest; these say the same without it.
     fn invalid_type(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
-        de::Error::custom(format_args!("invalid type: {}, expected {exp}", unexpected(unexp)))
+        invalid("invalid type: ", unexp, exp)
     }
 
     fn invalid_value(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
-        de::Error::custom(format_args!("invalid value: {}, expected {exp}", unexpected(unexp)))
+        invalid("invalid value: ", unexp, exp)
+    }
+
+    fn invalid_length(len: usize, exp: &dyn de::Expected) -> Self {
+        let mut buf = [0; 21];
+        Error::new(concat(&["invalid length ", decimal(&mut buf, false, len as u64), ", expected ", &expected(exp)]))
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        unknown("unknown variant `", variant, expected, "`, there are no variants")
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        unknown("unknown field `", field, expected, "`, there are no fields")
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        Error::new(concat(&["missing field `", field, "`"]))
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        Error::new(concat(&["duplicate field `", field, "`"]))
     }
 }
 
 impl ser::Error for Error {
     fn custom<T: Display>(msg: T) -> Self {
-        Error { path: String::new(), message: msg.to_string() }
+        Error::new(msg.to_string())
     }
 }
 
-fn unexpected(u: de::Unexpected) -> String {
-    use de::Unexpected as U;
-    match u {
-        U::Bool(b) => format!("boolean `{b}`"),
-        U::Unsigned(n) => format!("integer `{n}`"),
-        U::Signed(n) => format!("integer `{n}`"),
-        U::Float(_) => "a number with decimals".into(),
-        U::Char(c) => format!("character `{c}`"),
-        U::Str(s) => format!("string \"{s}\""),
-        U::Bytes(_) => "bytes".into(),
-        U::Unit => "null".into(),
-        U::Option => "an optional value".into(),
-        U::NewtypeStruct => "a newtype struct".into(),
-        U::Seq => "an array".into(),
-        U::Map => "an object".into(),
-        U::Enum => "an enum".into(),
-        U::UnitVariant => "a unit variant".into(),
-        U::NewtypeVariant => "a newtype variant".into(),
-        U::TupleVariant => "a tuple variant".into(),
-        U::StructVariant => "a struct variant".into(),
-        U::Other(s) => s.into(),
+/// What a visitor expects, as its `expecting` writes it (`u32`, `struct Config`).
+fn expected(exp: &dyn de::Expected) -> String {
+    struct Show<'a>(&'a dyn de::Expected);
+    impl Display for Show<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.fmt(f)
+        }
     }
+    Show(exp).to_string()
+}
+
+/// `` unknown field `minspend`, expected one of `name`, `min_spend` `` (serde's wording).
+#[inline(never)]
+fn unknown(what: &str, name: &str, expected: &[&str], none: &str) -> Error {
+    let mut out = concat(&[what, name]);
+    match expected {
+        [] => out.push_str(none),
+        [a] => out.push_str(&concat(&["`, expected `", a, "`"])),
+        [a, b] => out.push_str(&concat(&["`, expected `", a, "` or `", b, "`"])),
+        names => {
+            out.push_str("`, expected one of ");
+            for (i, n) in names.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push('`');
+                out.push_str(n);
+                out.push('`');
+            }
+        }
+    }
+    Error::new(out)
+}
+
+/// `invalid type: integer `5`, expected a string`.
+#[inline(never)]
+fn invalid(what: &str, unexp: de::Unexpected, exp: &dyn de::Expected) -> Error {
+    use de::Unexpected as U;
+    let mut buf = [0; 21];
+    let mut char_buf = [0; 4];
+    let unexp: [&str; 3] = match unexp {
+        U::Bool(b) => ["boolean `", if b { "true" } else { "false" }, "`"],
+        U::Unsigned(n) => ["integer `", decimal(&mut buf, false, n), "`"],
+        U::Signed(n) => ["integer `", decimal(&mut buf, n < 0, n.unsigned_abs()), "`"],
+        U::Float(_) => ["a number with decimals", "", ""],
+        U::Char(c) => ["character `", c.encode_utf8(&mut char_buf), "`"],
+        U::Str(s) => ["string \"", s, "\""],
+        U::Bytes(_) => ["bytes", "", ""],
+        U::Unit => ["null", "", ""],
+        U::Option => ["an optional value", "", ""],
+        U::NewtypeStruct => ["a newtype struct", "", ""],
+        U::Seq => ["an array", "", ""],
+        U::Map => ["an object", "", ""],
+        U::Enum => ["an enum", "", ""],
+        U::UnitVariant => ["a unit variant", "", ""],
+        U::NewtypeVariant => ["a newtype variant", "", ""],
+        U::TupleVariant => ["a tuple variant", "", ""],
+        U::StructVariant => ["a struct variant", "", ""],
+        U::Other(s) => [s, "", ""],
+    };
+    Error::new(concat(&[what, unexp[0], unexp[1], unexp[2], ", expected ", &expected(exp)]))
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -133,7 +214,7 @@ impl Deserializer<'_> {
                 }
                 Seg::Index(i) => {
                     out.push('[');
-                    out.push_str(&i.to_string());
+                    crate::text::push_u64(&mut out, *i as u64);
                     out.push(']');
                 }
             }
@@ -1112,6 +1193,63 @@ mod tests {
             let b: f64 = serde_json::from_str(n).unwrap();
             assert!((a - b).abs() < 1e-12, "{n}: {a} vs {b}");
         }
+    }
+
+    /// The error messages are serde's (as serde_json gives them, without its position).
+    #[test]
+    fn errors_read_as_serde_json_s() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct One {
+            a: u32,
+        }
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Two {
+            a: bool,
+            b: Option<String>,
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        enum E2 {
+            X,
+            Y,
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        enum E0 {}
+        fn both<T: DeserializeOwned + std::fmt::Debug>(text: &str) {
+            let ours = from_str::<T>(text).unwrap_err().message;
+            let theirs = serde_json::from_str::<T>(text).unwrap_err().to_string();
+            let theirs = theirs.rsplit_once(" at line ").map_or(theirs.as_str(), |t| t.0);
+            assert_eq!(ours, theirs, "{text}");
+        }
+        both::<Level>(r#"{"name":"a","min_spend":1,"minspend":2}"#);
+        both::<One>(r#"{"b":1}"#);
+        both::<Two>(r#"{"c":1}"#);
+        both::<Two>(r#"{"b":null}"#);
+        both::<Level>(r#"{"name":"a","name":"b"}"#);
+        both::<One>(r#"{"a":"7"}"#);
+        both::<One>(r#"{"a":true}"#);
+        both::<One>(r#"{"a":4294967296}"#);
+        both::<One>(r#"{"a":-3}"#);
+        both::<One>(r#"{"a":null}"#);
+        both::<Two>(r#"{"a":1}"#);
+        both::<Two>(r#"{"a":true,"b":2}"#);
+        both::<One>(r#""x""#);
+        both::<E2>(r#""Z""#);
+        both::<E0>(r#""Z""#);
+        both::<Vec<Kind>>(r#"["nope"]"#);
+        both::<(u8, u8)>(r#"[1]"#);
+        // Arrays and objects are named as in JSON (serde says "sequence" and "map").
+        let ours = |text| from_str::<One>(text).unwrap_err().to_string();
+        assert_eq!(ours(r#"{"a":[1]}"#), "`a`: invalid type: an array, expected u32");
+        assert_eq!(ours(r#"{"a":{}}"#), "`a`: invalid type: an object, expected u32");
+        assert_eq!(ours(r#"[1]"#), "invalid type: an array, expected struct One");
+        assert_eq!(from_str::<Vec<u8>>(r#"{"a":1}"#).unwrap_err().to_string(), "invalid type: an object, expected a sequence");
+        assert_eq!(from_str::<BTreeMap<String, u8>>("[1]").unwrap_err().to_string(), "invalid type: an array, expected a map");
     }
 
     #[test]

@@ -61,6 +61,37 @@ impl<T: Piece + ?Sized> Piece for &T {
     }
 }
 
+/// The pieces one after the other. For cold paths (error messages): one call with a slice,
+/// where `text!` is a few instructions per piece at each use.
+#[inline(never)]
+pub(crate) fn concat(pieces: &[&str]) -> String {
+    let mut out = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    for p in pieces {
+        out.push_str(p);
+    }
+    out
+}
+
+/// `v` in decimal, written into `buf`, with a `-` when `negative`.
+#[inline(never)]
+pub(crate) fn decimal(buf: &mut [u8; 21], negative: bool, mut v: u64) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if negative {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    // SAFETY: ASCII digits and `-` only.
+    unsafe { std::str::from_utf8_unchecked(&buf[at..]) }
+}
+
 /// Appends `v` in decimal.
 pub fn push_u64(out: &mut String, mut v: u64) {
     let mut buf = [0u8; 20];
@@ -143,7 +174,18 @@ impl Piece for Percent {
     }
 }
 
-/// A `String` of the pieces in order: `&str`, `String`, `char`, integers, [`Percent`](crate::Percent).
+/// As its `Display`: `100 points`, `15% off`, `free shipping`.
+impl Piece for crate::RewardSpec {
+    fn push_to(&self, out: &mut String) {
+        out.push_str(&self.label());
+    }
+    fn max_len(&self) -> usize {
+        32
+    }
+}
+
+/// A `String` of the pieces in order: `&str`, `String`, `char`, integers, [`Percent`](crate::Percent),
+/// [`RewardSpec`](crate::RewardSpec).
 /// Each piece is evaluated once; the string is allocated once, at its widest size.
 #[macro_export]
 macro_rules! text {
