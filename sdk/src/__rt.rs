@@ -19,22 +19,114 @@ impl<E: std::fmt::Display> IntoOutcome for std::result::Result<Outcome, E> {
     }
 }
 
-/// The JSON `describe` answers, written out by hand (no JSON value type in guests).
-pub fn describe(name: &str, version: &str, description: &str, config_schema: &str) -> String {
-    let s = |v: &str| crate::json::to_string(v).unwrap_or_default();
-    let schema = if config_schema.trim().is_empty() { "null" } else { config_schema.trim() };
-    format!(
-        r#"{{"name":{},"version":{},"description":{},"sdk":{},"config_schema":{}}}"#,
-        s(name),
-        s(version),
-        s(description.trim()),
-        s(env!("CARGO_PKG_VERSION")),
-        schema
-    )
+/// The JSON `describe` answers, written out at compile time (no JSON value type in guests,
+/// and no code to build it): name, version, description and SDK version as JSON strings, the
+/// config schema (JSON) without the whitespace between its tokens, or `null` when empty.
+pub struct DescribeParts {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub description: &'static str,
+    pub config_schema: &'static str,
+}
+
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The length of the `describe` JSON, for [`describe_json`]'s array.
+pub const fn describe_len(parts: &DescribeParts) -> usize {
+    write_describe(parts, &mut [])
+}
+
+/// The `describe` JSON, `N` bytes long (`describe_len`): evaluated in a `const`.
+pub const fn describe_json<const N: usize>(parts: &DescribeParts) -> [u8; N] {
+    let mut out = [0; N];
+    let n = write_describe(parts, &mut out);
+    assert!(n == N, "describe_json: wrong length");
+    out
+}
+
+/// The `describe` JSON at run time (native tests).
+pub fn describe(parts: &DescribeParts) -> String {
+    let mut out = vec![0; describe_len(parts)];
+    write_describe(parts, &mut out);
+    String::from_utf8(out).expect("describe JSON is UTF-8")
+}
+
+/// Writes the JSON into `out` when it is long enough (else only counts); returns its length.
+const fn write_describe(parts: &DescribeParts, out: &mut [u8]) -> usize {
+    let mut at = put(out, 0, b"{\"name\":");
+    at = put_json_str(out, at, parts.name.as_bytes());
+    at = put(out, at, b",\"version\":");
+    at = put_json_str(out, at, parts.version.as_bytes());
+    at = put(out, at, b",\"description\":");
+    at = put_json_str(out, at, parts.description.as_bytes().trim_ascii());
+    at = put(out, at, b",\"sdk\":");
+    at = put_json_str(out, at, SDK_VERSION.as_bytes());
+    at = put(out, at, b",\"config_schema\":");
+    let schema = parts.config_schema.as_bytes().trim_ascii();
+    at = if schema.is_empty() { put(out, at, b"null") } else { put_minified(out, at, schema) };
+    put(out, at, b"}")
+}
+
+const fn put(out: &mut [u8], mut at: usize, bytes: &[u8]) -> usize {
+    let mut i = 0;
+    while i < bytes.len() {
+        if at < out.len() {
+            out[at] = bytes[i];
+        }
+        at += 1;
+        i += 1;
+    }
+    at
+}
+
+/// `s` as a JSON string, escaped as `json::to_string` escapes it.
+const fn put_json_str(out: &mut [u8], mut at: usize, s: &[u8]) -> usize {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    at = put(out, at, b"\"");
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        at = match b {
+            b'"' => put(out, at, b"\\\""),
+            b'\\' => put(out, at, b"\\\\"),
+            b'\n' => put(out, at, b"\\n"),
+            b'\r' => put(out, at, b"\\r"),
+            b'\t' => put(out, at, b"\\t"),
+            0..=0x1f => put(out, at, &[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]),
+            _ => put(out, at, &[b]),
+        };
+        i += 1;
+    }
+    put(out, at, b"\"")
+}
+
+/// JSON text without the whitespace between its tokens (strings are kept as they are).
+const fn put_minified(out: &mut [u8], mut at: usize, json: &[u8]) -> usize {
+    let (mut in_string, mut escaped) = (false, false);
+    let mut i = 0;
+    while i < json.len() {
+        let b = json[i];
+        i += 1;
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+            continue;
+        } else if b == b'"' {
+            in_string = true;
+        }
+        at = put(out, at, &[b]);
+    }
+    at
 }
 
 pub fn validate_config<P: Policy>(config: &str) -> Result<(), String> {
-    crate::parse_config::<P>(config).map(|_| ()).map_err(|e| e.to_string())
+    crate::parse_config::<P>(config).map(|_| ()).map_err(crate::Error::into_message)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -43,6 +135,7 @@ pub use guest::*;
 #[cfg(target_arch = "wasm32")]
 mod guest {
     use crate::__bindings::perk::policy::types as w;
+    use crate::text::{concat, decimal};
     use crate::{wire, Context, Policy};
 
     /// Routes panic messages to the host before the guest aborts (the hook is kept for the
@@ -52,10 +145,26 @@ mod guest {
         ONCE.call_once(|| {
             crate::arena::persistent(|| {
                 std::panic::set_hook(Box::new(|info| {
-                    crate::__bindings::log(w::Level::Panic, &info.to_string());
+                    crate::__bindings::log(w::Level::Panic, &panic_message(info));
                 }))
             })
         });
+    }
+
+    /// As the hook info's `Display` (`panicked at src/lib.rs:7:5:\nmessage`), written
+    /// without `core::fmt`'s padding and integer formatting.
+    #[inline(never)]
+    fn panic_message(info: &std::panic::PanicHookInfo) -> String {
+        let (mut line, mut column) = ([0; 21], [0; 21]);
+        let (file, line, column) = match info.location() {
+            Some(l) => (l.file(), decimal(&mut line, false, l.line() as u64), decimal(&mut column, false, l.column() as u64)),
+            None => ("", "", ""),
+        };
+        let (colon, payload) = match info.payload_as_str() {
+            Some(p) => (":\n", p),
+            None => ("", ""),
+        };
+        concat(&["panicked at ", file, ":", line, ":", column, colon, payload])
     }
 
     /// Runs one export call; what it allocated is dropped as a whole when the host starts
@@ -82,7 +191,7 @@ mod guest {
                 let parsed = crate::parse_config::<P>(&config).map(|c| Box::new(c) as Box<dyn std::any::Any>);
                 parsed.map(|c| (policy_id.as_str().to_owned(), c))
             });
-            let kept = kept.map_err(|e| e.to_string())?;
+            let kept = kept.map_err(crate::Error::into_message)?;
             // SAFETY: single-threaded; the slot is only touched here and in `configured`.
             unsafe { *CONFIGURED.0.get() = Some(kept) };
             Ok(())
@@ -124,7 +233,7 @@ mod guest {
                 let answer = purchase::<P>(id, config, input, state, &mut out);
                 wire::write_batch_answer(&mut w, answer.as_ref().map(|()| out.buf.as_slice()).map_err(String::as_str));
             }
-            calls.finish().map_err(|e| format!("batch: {e}"))?;
+            calls.finish().map_err(|e| crate::text::concat(&["batch: ", &e.message()]))?;
             Ok(w.buf)
         })
     }
@@ -140,7 +249,8 @@ mod guest {
         out: &mut wire::Writer,
     ) -> Result<(), String> {
         // SAFETY: the host encodes inputs with `wire::encode_purchase_input`.
-        let decoded = unsafe { wire::decode_purchase_input_in_place(input) }.map_err(|e| format!("input: {e}"))?;
+        let decoded =
+            unsafe { wire::decode_purchase_input_in_place(input) }.map_err(|e| crate::text::concat(&["input: ", &e.message()]))?;
         let (head, p, c) = &*decoded;
         crate::outcome::set_explaining(head.explain);
         let ctx = context(id, head, state);
@@ -151,7 +261,8 @@ mod guest {
         call(|| {
             let (id, config) = configured::<P>()?;
             // SAFETY: the host encodes inputs with `wire::encode_event_input`.
-            let decoded = unsafe { wire::decode_event_input_in_place(&input) }.map_err(|e| format!("input: {e}"))?;
+            let decoded =
+                unsafe { wire::decode_event_input_in_place(&input) }.map_err(|e| crate::text::concat(&["input: ", &e.message()]))?;
             let (head, e, c) = &*decoded;
             crate::outcome::set_explaining(head.explain);
             let ctx = context(id, head, &state);
@@ -190,8 +301,38 @@ mod guest {
                 std::mem::forget(o);
                 Ok(())
             }
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e.into_message()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_is_json_with_the_schema_minified() {
+        let schema = "{\n  \"type\": \"object\",\n  \"properties\": { \"a b\": { \"description\": \"x \\\" y\\n z  é\" } },\n  \"required\": [ \"a b\" ]\n}\n";
+        let description = "  A \"quoted\" policy\\ with\na tab\t and \u{1} é  ";
+        let parts = DescribeParts { name: "perk-policy-x", version: "1.2.3", description, config_schema: schema };
+        let json = describe(&parts);
+        assert_eq!(json.len(), describe_len(&parts));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["name"], "perk-policy-x");
+        assert_eq!(v["version"], "1.2.3");
+        assert_eq!(v["description"], description.trim());
+        assert_eq!(v["sdk"], SDK_VERSION);
+        assert_eq!(v["config_schema"], serde_json::from_str::<serde_json::Value>(schema).unwrap());
+        assert!(json.contains(&crate::json::to_string(description.trim()).unwrap()), "escaped as json::to_string does");
+        assert!(json.contains(r#"{"type":"object","properties":{"a b":{"description":"x \" y\n z  é"}},"required":["a b"]}"#), "{json}");
+        let none = describe(&DescribeParts { config_schema: " \n", ..parts });
+        assert!(none.ends_with(r#","config_schema":null}"#), "{none}");
+        const N: usize = describe_len(&DescribeParts { name: "n", version: "v", description: "d", config_schema: "" });
+        const A: [u8; N] = describe_json::<N>(&DescribeParts { name: "n", version: "v", description: "d", config_schema: "" });
+        assert_eq!(
+            std::str::from_utf8(&A).unwrap(),
+            format!(r#"{{"name":"n","version":"v","description":"d","sdk":"{SDK_VERSION}","config_schema":null}}"#)
+        );
     }
 }
 
@@ -214,14 +355,19 @@ macro_rules! __export_policy {
             struct __PerkExport;
             impl $crate::__bindings::Guest for __PerkExport {
                 fn describe() -> ::std::string::String {
-                    $crate::__rt::call(|| {
-                        $crate::__rt::describe(
-                            env!("CARGO_PKG_NAME"),
-                            env!("CARGO_PKG_VERSION"),
-                            $description,
-                            <$ty as $crate::Policy>::CONFIG_SCHEMA,
-                        )
-                    })
+                    const PARTS: $crate::__rt::DescribeParts = $crate::__rt::DescribeParts {
+                        name: env!("CARGO_PKG_NAME"),
+                        version: env!("CARGO_PKG_VERSION"),
+                        description: $description,
+                        config_schema: <$ty as $crate::Policy>::CONFIG_SCHEMA,
+                    };
+                    const LEN: usize = $crate::__rt::describe_len(&PARTS);
+                    const JSON: [u8; LEN] = $crate::__rt::describe_json::<LEN>(&PARTS);
+                    const TEXT: &str = match ::std::str::from_utf8(&JSON) {
+                        Ok(s) => s,
+                        Err(_) => panic!("describe JSON is not UTF-8"),
+                    };
+                    $crate::__rt::call(|| TEXT.to_owned())
                 }
                 fn configure(
                     policy_id: ::std::string::String,

@@ -43,13 +43,10 @@ impl schemars::JsonSchema for Percent {
     }
 }
 
+/// `5%`, `2.5%`, `12.05%` (written by its [`Piece`](crate::text::Piece), without `core::fmt`).
 impl fmt::Display for Percent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 % 100 {
-            0 => write!(f, "{}%", self.0 / 100),
-            r if r % 10 == 0 => write!(f, "{}.{}%", self.0 / 100, r / 10),
-            r => write!(f, "{}.{r:02}%", self.0 / 100),
-        }
+        f.write_str(&crate::text!(self))
     }
 }
 
@@ -63,13 +60,16 @@ impl<'de> Deserialize<'de> for Percent {
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Percent, E> {
                 if v > 100 {
-                    return Err(E::custom(format!("{v} is over 100 percent")));
+                    return Err(E::custom(crate::text::concat(&[crate::text::decimal(&mut [0; 21], false, v), " is over 100 percent"])));
                 }
                 Ok(Percent(v as u32 * 100))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Percent, E> {
                 if v < 0 {
-                    return Err(E::custom(format!("{v} is a negative percentage")));
+                    return Err(E::custom(crate::text::concat(&[
+                        crate::text::decimal(&mut [0; 21], true, v.unsigned_abs()),
+                        " is a negative percentage",
+                    ])));
                 }
                 self.visit_u64(v as u64)
             }
@@ -118,7 +118,7 @@ impl RewardSpec {
             _ => None,
         };
         match bad {
-            Some(m) => Err(crate::Error::msg(format!("`{key}`: {m}"))),
+            Some(m) => Err(crate::Error::from(crate::text::concat(&["`", key, "`: ", m]))),
             None => Ok(()),
         }
     }
@@ -136,17 +136,26 @@ impl RewardSpec {
     }
 }
 
+impl RewardSpec {
+    /// What it gives, for a reason: `100 points`, `5.00 off`, `15% off`, `the `x` badge`
+    /// (also its `Display` and its [`Piece`](crate::text::Piece) in `text!`).
+    pub fn label(&self) -> String {
+        use crate::text;
+        match self {
+            RewardSpec::Points(n) => text!(n, " points"),
+            RewardSpec::Discount(n) => text!(crate::money(*n), " off"),
+            RewardSpec::PercentOff(p) => text!(p, " off"),
+            RewardSpec::Cashback(n) => text!(crate::money(*n), " cashback"),
+            RewardSpec::FreeShipping(_) => "free shipping".into(),
+            RewardSpec::Badge(b) => text!("the `", b, "` badge"),
+            RewardSpec::Perk(p) => p.clone(),
+        }
+    }
+}
+
 impl fmt::Display for RewardSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RewardSpec::Points(n) => write!(f, "{n} points"),
-            RewardSpec::Discount(n) => write!(f, "{} off", crate::money(*n)),
-            RewardSpec::PercentOff(p) => write!(f, "{p} off"),
-            RewardSpec::Cashback(n) => write!(f, "{} cashback", crate::money(*n)),
-            RewardSpec::FreeShipping(_) => f.write_str("free shipping"),
-            RewardSpec::Badge(b) => write!(f, "the `{b}` badge"),
-            RewardSpec::Perk(p) => write!(f, "{p}"),
-        }
+        f.write_str(&self.label())
     }
 }
 

@@ -8,6 +8,7 @@
 //! (`levels[1].min_spend`) for its messages, and a compact `Serializer` for state. Both run
 //! natively too, so `cargo test` of a policy parses exactly as the guest does.
 
+use crate::text::{concat, decimal};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{self, Serialize};
 use std::fmt::{self, Display};
@@ -19,13 +20,33 @@ pub struct Error {
     pub message: String,
 }
 
+impl Error {
+    /// The message with its path: `` `levels[1].min_spend`: invalid value: … `` (as `Display`).
+    pub fn into_message(self) -> String {
+        if self.path.is_empty() {
+            self.message
+        } else {
+            concat(&["`", &self.path, "`: ", &self.message])
+        }
+    }
+
+    fn new(message: String) -> Self {
+        Error { path: String::new(), message }
+    }
+}
+
+// The messages below are serde's default ones, built with one `concat` of their pieces
+// rather than with `format_args!` (which pulls `core::fmt`'s padding and integer printing
+// into every guest) or `text!` (a few instructions per piece, at every message).
+
 impl Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "`{}`: {}", self.path, self.message)
+        if !self.path.is_empty() {
+            f.write_str("`")?;
+            f.write_str(&self.path)?;
+            f.write_str("`: ")?;
         }
+        f.write_str(&self.message)
     }
 }
 
@@ -33,48 +54,108 @@ impl std::error::Error for Error {}
 
 impl de::Error for Error {
     fn custom<T: Display>(msg: T) -> Self {
-        Error { path: String::new(), message: msg.to_string() }
+        Error::new(msg.to_string())
     }
 
     // serde's defaults print the unexpected value with its `Display`, which for a float
     // pulls float formatting into every guest; these say the same without it.
     fn invalid_type(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
-        de::Error::custom(format_args!("invalid type: {}, expected {exp}", unexpected(unexp)))
+        invalid("invalid type: ", unexp, exp)
     }
 
     fn invalid_value(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
-        de::Error::custom(format_args!("invalid value: {}, expected {exp}", unexpected(unexp)))
+        invalid("invalid value: ", unexp, exp)
+    }
+
+    fn invalid_length(len: usize, exp: &dyn de::Expected) -> Self {
+        let mut buf = [0; 21];
+        Error::new(concat(&["invalid length ", decimal(&mut buf, false, len as u64), ", expected ", &expected(exp)]))
+    }
+
+    fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
+        unknown("unknown variant `", variant, expected, "`, there are no variants")
+    }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        unknown("unknown field `", field, expected, "`, there are no fields")
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        Error::new(concat(&["missing field `", field, "`"]))
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        Error::new(concat(&["duplicate field `", field, "`"]))
     }
 }
 
 impl ser::Error for Error {
     fn custom<T: Display>(msg: T) -> Self {
-        Error { path: String::new(), message: msg.to_string() }
+        Error::new(msg.to_string())
     }
 }
 
-fn unexpected(u: de::Unexpected) -> String {
-    use de::Unexpected as U;
-    match u {
-        U::Bool(b) => format!("boolean `{b}`"),
-        U::Unsigned(n) => format!("integer `{n}`"),
-        U::Signed(n) => format!("integer `{n}`"),
-        U::Float(_) => "a number with decimals".into(),
-        U::Char(c) => format!("character `{c}`"),
-        U::Str(s) => format!("string \"{s}\""),
-        U::Bytes(_) => "bytes".into(),
-        U::Unit => "null".into(),
-        U::Option => "an optional value".into(),
-        U::NewtypeStruct => "a newtype struct".into(),
-        U::Seq => "an array".into(),
-        U::Map => "an object".into(),
-        U::Enum => "an enum".into(),
-        U::UnitVariant => "a unit variant".into(),
-        U::NewtypeVariant => "a newtype variant".into(),
-        U::TupleVariant => "a tuple variant".into(),
-        U::StructVariant => "a struct variant".into(),
-        U::Other(s) => s.into(),
+/// What a visitor expects, as its `expecting` writes it (`u32`, `struct Config`).
+fn expected(exp: &dyn de::Expected) -> String {
+    struct Show<'a>(&'a dyn de::Expected);
+    impl Display for Show<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.fmt(f)
+        }
     }
+    Show(exp).to_string()
+}
+
+/// `` unknown field `minspend`, expected one of `name`, `min_spend` `` (serde's wording).
+#[inline(never)]
+fn unknown(what: &str, name: &str, expected: &[&str], none: &str) -> Error {
+    let mut out = concat(&[what, name]);
+    match expected {
+        [] => out.push_str(none),
+        [a] => out.push_str(&concat(&["`, expected `", a, "`"])),
+        [a, b] => out.push_str(&concat(&["`, expected `", a, "` or `", b, "`"])),
+        names => {
+            out.push_str("`, expected one of ");
+            for (i, n) in names.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push('`');
+                out.push_str(n);
+                out.push('`');
+            }
+        }
+    }
+    Error::new(out)
+}
+
+/// `invalid type: integer `5`, expected a string`.
+#[inline(never)]
+fn invalid(what: &str, unexp: de::Unexpected, exp: &dyn de::Expected) -> Error {
+    use de::Unexpected as U;
+    let mut buf = [0; 21];
+    let mut char_buf = [0; 4];
+    let unexp: [&str; 3] = match unexp {
+        U::Bool(b) => ["boolean `", if b { "true" } else { "false" }, "`"],
+        U::Unsigned(n) => ["integer `", decimal(&mut buf, false, n), "`"],
+        U::Signed(n) => ["integer `", decimal(&mut buf, n < 0, n.unsigned_abs()), "`"],
+        U::Float(_) => ["a number with decimals", "", ""],
+        U::Char(c) => ["character `", c.encode_utf8(&mut char_buf), "`"],
+        U::Str(s) => ["string \"", s, "\""],
+        U::Bytes(_) => ["bytes", "", ""],
+        U::Unit => ["null", "", ""],
+        U::Option => ["an optional value", "", ""],
+        U::NewtypeStruct => ["a newtype struct", "", ""],
+        U::Seq => ["an array", "", ""],
+        U::Map => ["an object", "", ""],
+        U::Enum => ["an enum", "", ""],
+        U::UnitVariant => ["a unit variant", "", ""],
+        U::NewtypeVariant => ["a newtype variant", "", ""],
+        U::TupleVariant => ["a tuple variant", "", ""],
+        U::StructVariant => ["a struct variant", "", ""],
+        U::Other(s) => [s, "", ""],
+    };
+    Error::new(concat(&[what, unexp[0], unexp[1], unexp[2], ", expected ", &expected(exp)]))
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -133,7 +214,7 @@ impl Deserializer<'_> {
                 }
                 Seg::Index(i) => {
                     out.push('[');
-                    out.push_str(&i.to_string());
+                    crate::text::push_u64(&mut out, *i as u64);
                     out.push(']');
                 }
             }
@@ -359,9 +440,54 @@ impl Deserializer<'_> {
         Ok(Scalar::F64(if negative { -value } else { value }))
     }
 
+    /// An array's elements and its closing `]`, after the `[`.
+    fn seq<'de, V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        let value = visitor.visit_seq(Seq { de: &mut *self, index: 0 })?;
+        self.expect(b']', "expected `,` or `]`")?;
+        Ok(value)
+    }
+
+    /// An object's entries and its closing `}`, after the `{`.
+    fn map<'de, V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        let value = visitor.visit_map(Map { de: &mut *self, first: true })?;
+        self.expect(b'}', "expected `,` or `}`")?;
+        Ok(value)
+    }
+
+    /// The error a visitor gives a value of a type it does not take: `invalid type:
+    /// string "x", expected u32`. Shared by all visited types (not generic).
+    #[inline(never)]
+    fn wrong_type(&self, s: Scalar, exp: &dyn de::Expected) -> Error {
+        use de::Unexpected as U;
+        let unexp = match &s {
+            Scalar::Null => U::Unit,
+            Scalar::Bool(b) => U::Bool(*b),
+            Scalar::Str(s) => U::Str(s),
+            Scalar::U64(n) => U::Unsigned(*n),
+            Scalar::I64(n) => U::Signed(*n),
+            Scalar::F64(n) => U::Float(*n),
+            Scalar::Seq => U::Seq,
+            Scalar::Map => U::Map,
+        };
+        de::Error::invalid_type(unexp, exp)
+    }
+
     fn skip_value(&mut self) -> Result<()> {
         de::Deserializer::deserialize_any(&mut *self, de::IgnoredAny).map(drop)
     }
+}
+
+/// `deserialize_<int>`: integers only (serde's integer visitors check the range).
+macro_rules! int_entry_points {
+    ($($name:ident)*) => {$(
+        fn $name<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            match self.scalar()? {
+                Scalar::U64(n) => visitor.visit_u64(n),
+                Scalar::I64(n) => visitor.visit_i64(n),
+                s => Err(self.wrong_type(s, &visitor)),
+            }
+        }
+    )*};
 }
 
 impl<'de> de::Deserializer<'de> for &mut Deserializer<'_> {
@@ -375,16 +501,8 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'_> {
             Scalar::U64(n) => visitor.visit_u64(n),
             Scalar::I64(n) => visitor.visit_i64(n),
             Scalar::F64(n) => visitor.visit_f64(n),
-            Scalar::Seq => {
-                let value = visitor.visit_seq(Seq { de: &mut *self, index: 0 })?;
-                self.expect(b']', "expected `,` or `]`")?;
-                Ok(value)
-            }
-            Scalar::Map => {
-                let value = visitor.visit_map(Map { de: &mut *self, first: true })?;
-                self.expect(b'}', "expected `,` or `}`")?;
-                Ok(value)
-            }
+            Scalar::Seq => self.seq(visitor),
+            Scalar::Map => self.map(visitor),
         }
     }
 
@@ -428,9 +546,82 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'_> {
         visitor.visit_unit()
     }
 
+    // The typed entry points visit only what the type accepts and give every other value
+    // the error its visitor would (`invalid type: …, expected …`), as `deserialize_any`
+    // did: each visited type then compiles to the one branch it needs (module size: a
+    // struct's `visit_seq`, an integer's `visit_str`… are no longer instantiated).
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.scalar()? {
+            Scalar::Bool(b) => visitor.visit_bool(b),
+            s => Err(self.wrong_type(s, &visitor)),
+        }
+    }
+
+    int_entry_points! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.scalar()? {
+            Scalar::U64(n) => visitor.visit_u64(n),
+            Scalar::I64(n) => visitor.visit_i64(n),
+            Scalar::F64(n) => visitor.visit_f64(n),
+            s => Err(self.wrong_type(s, &visitor)),
+        }
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.scalar()? {
+            Scalar::Str(s) => visitor.visit_string(s),
+            s => Err(self.wrong_type(s, &visitor)),
+        }
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.scalar()? {
+            Scalar::Seq => self.seq(visitor),
+            s => Err(self.wrong_type(s, &visitor)),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(self, _name: &'static str, _len: usize, visitor: V) -> Result<V::Value> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.scalar()? {
+            Scalar::Map => self.map(visitor),
+            s => Err(self.wrong_type(s, &visitor)),
+        }
+    }
+
+    /// A struct is an object (not also an array of its fields in order, as serde_json
+    /// allows: configs and states are always objects, and a struct's `visit_seq` is about
+    /// as much code as its `visit_map`).
+    fn deserialize_struct<V: Visitor<'de>>(self, _name: &'static str, _fields: &'static [&'static str], visitor: V) -> Result<V::Value> {
+        self.deserialize_map(visitor)
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
-        unit_struct seq tuple tuple_struct map struct identifier
+        bytes byte_buf unit unit_struct identifier
     }
 }
 
@@ -515,11 +706,11 @@ impl<'de> de::VariantAccess<'de> for Enum<'_, '_> {
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
-        de::Deserializer::deserialize_any(&mut *self.de, visitor)
+        de::Deserializer::deserialize_seq(&mut *self.de, visitor)
     }
 
     fn struct_variant<V: Visitor<'de>>(self, _fields: &'static [&'static str], visitor: V) -> Result<V::Value> {
-        de::Deserializer::deserialize_any(&mut *self.de, visitor)
+        de::Deserializer::deserialize_map(&mut *self.de, visitor)
     }
 }
 
@@ -1002,6 +1193,63 @@ mod tests {
             let b: f64 = serde_json::from_str(n).unwrap();
             assert!((a - b).abs() < 1e-12, "{n}: {a} vs {b}");
         }
+    }
+
+    /// The error messages are serde's (as serde_json gives them, without its position).
+    #[test]
+    fn errors_read_as_serde_json_s() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct One {
+            a: u32,
+        }
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Two {
+            a: bool,
+            b: Option<String>,
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        enum E2 {
+            X,
+            Y,
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        enum E0 {}
+        fn both<T: DeserializeOwned + std::fmt::Debug>(text: &str) {
+            let ours = from_str::<T>(text).unwrap_err().message;
+            let theirs = serde_json::from_str::<T>(text).unwrap_err().to_string();
+            let theirs = theirs.rsplit_once(" at line ").map_or(theirs.as_str(), |t| t.0);
+            assert_eq!(ours, theirs, "{text}");
+        }
+        both::<Level>(r#"{"name":"a","min_spend":1,"minspend":2}"#);
+        both::<One>(r#"{"b":1}"#);
+        both::<Two>(r#"{"c":1}"#);
+        both::<Two>(r#"{"b":null}"#);
+        both::<Level>(r#"{"name":"a","name":"b"}"#);
+        both::<One>(r#"{"a":"7"}"#);
+        both::<One>(r#"{"a":true}"#);
+        both::<One>(r#"{"a":4294967296}"#);
+        both::<One>(r#"{"a":-3}"#);
+        both::<One>(r#"{"a":null}"#);
+        both::<Two>(r#"{"a":1}"#);
+        both::<Two>(r#"{"a":true,"b":2}"#);
+        both::<One>(r#""x""#);
+        both::<E2>(r#""Z""#);
+        both::<E0>(r#""Z""#);
+        both::<Vec<Kind>>(r#"["nope"]"#);
+        both::<(u8, u8)>(r#"[1]"#);
+        // Arrays and objects are named as in JSON (serde says "sequence" and "map").
+        let ours = |text| from_str::<One>(text).unwrap_err().to_string();
+        assert_eq!(ours(r#"{"a":[1]}"#), "`a`: invalid type: an array, expected u32");
+        assert_eq!(ours(r#"{"a":{}}"#), "`a`: invalid type: an object, expected u32");
+        assert_eq!(ours(r#"[1]"#), "invalid type: an array, expected struct One");
+        assert_eq!(from_str::<Vec<u8>>(r#"{"a":1}"#).unwrap_err().to_string(), "invalid type: an object, expected a sequence");
+        assert_eq!(from_str::<BTreeMap<String, u8>>("[1]").unwrap_err().to_string(), "invalid type: an array, expected a map");
     }
 
     #[test]

@@ -90,6 +90,9 @@ impl Error {
     pub fn message(&self) -> &str {
         &self.0
     }
+    pub fn into_message(self) -> String {
+        self.0
+    }
 }
 
 impl std::fmt::Display for Error {
@@ -114,7 +117,7 @@ impl From<&str> for Error {
 
 impl From<json::Error> for Error {
     fn from(e: json::Error) -> Self {
-        Error(e.to_string())
+        Error(e.into_message())
     }
 }
 

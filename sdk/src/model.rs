@@ -172,6 +172,7 @@ impl Context {
         if self.state.is_empty() {
             return Ok(T::default());
         }
-        crate::json::from_slice(&self.state).map_err(|e| crate::Error::msg(format!("stored state does not parse: {e}")))
+        crate::json::from_slice(&self.state)
+            .map_err(|e| crate::Error::from(crate::text::concat(&["stored state does not parse: ", &e.into_message()])))
     }
 }

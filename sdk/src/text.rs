@@ -27,7 +27,7 @@ macro_rules! text_like {
         impl Piece for $t {
             #[inline]
             fn push_to(&self, out: &mut String) {
-                out.push_str(self);
+                push_str(out, self);
             }
             #[inline]
             fn max_len(&self) -> usize {
@@ -39,10 +39,17 @@ macro_rules! text_like {
 
 text_like!(str, String);
 
+/// `out.push_str(s)`, not inlined: a piece of `text!` is then a call at each use, not the
+/// append's capacity check and copy (module size; `text!` reserved the capacity).
+#[inline(never)]
+fn push_str(out: &mut String, s: &str) {
+    out.push_str(s);
+}
+
 impl Piece for char {
     #[inline]
     fn push_to(&self, out: &mut String) {
-        out.push(*self);
+        push_str(out, self.encode_utf8(&mut [0; 4]));
     }
     #[inline]
     fn max_len(&self) -> usize {
@@ -61,7 +68,39 @@ impl<T: Piece + ?Sized> Piece for &T {
     }
 }
 
+/// The pieces one after the other. For cold paths (error messages): one call with a slice,
+/// where `text!` is a few instructions per piece at each use.
+#[inline(never)]
+pub(crate) fn concat(pieces: &[&str]) -> String {
+    let mut out = String::with_capacity(pieces.iter().map(|p| p.len()).sum());
+    for p in pieces {
+        out.push_str(p);
+    }
+    out
+}
+
+/// `v` in decimal, written into `buf`, with a `-` when `negative`.
+#[inline(never)]
+pub(crate) fn decimal(buf: &mut [u8; 21], negative: bool, mut v: u64) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if negative {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    // SAFETY: ASCII digits and `-` only.
+    unsafe { std::str::from_utf8_unchecked(&buf[at..]) }
+}
+
 /// Appends `v` in decimal.
+#[inline(never)]
 pub fn push_u64(out: &mut String, mut v: u64) {
     let mut buf = [0u8; 20];
     let mut at = buf.len();
@@ -143,7 +182,40 @@ impl Piece for Percent {
     }
 }
 
-/// A `String` of the pieces in order: `&str`, `String`, `char`, integers, [`Percent`](crate::Percent).
+/// A number written with at least two digits, as `format!("{:02}", n)`: a month or a day.
+/// ```
+/// use perk_sdk::{text, text::two_digits};
+/// assert_eq!(text!(2026, '-', two_digits(3), '-', two_digits(14)), "2026-03-14");
+/// ```
+pub fn two_digits(n: u32) -> TwoDigits {
+    TwoDigits(n)
+}
+
+/// See [`two_digits`].
+#[derive(Clone, Copy, Debug)]
+pub struct TwoDigits(pub u32);
+
+impl Piece for TwoDigits {
+    fn push_to(&self, out: &mut String) {
+        if self.0 < 10 {
+            out.push('0');
+        }
+        push_u64(out, self.0 as u64);
+    }
+}
+
+/// As its `Display`: `100 points`, `15% off`, `free shipping`.
+impl Piece for crate::RewardSpec {
+    fn push_to(&self, out: &mut String) {
+        out.push_str(&self.label());
+    }
+    fn max_len(&self) -> usize {
+        32
+    }
+}
+
+/// A `String` of the pieces in order: `&str`, `String`, `char`, integers, [`Percent`](crate::Percent),
+/// [`RewardSpec`](crate::RewardSpec).
 /// Each piece is evaluated once; the string is allocated once, at its widest size.
 #[macro_export]
 macro_rules! text {
@@ -203,6 +275,9 @@ mod tests {
             let mut s = String::new();
             push_money(&mut s, m);
             assert_eq!(s, crate::money(m));
+        }
+        for n in [0u32, 7, 10, 99, 123] {
+            assert_eq!(text!(two_digits(n)), format!("{n:02}"));
         }
         let name = String::from("anna");
         assert_eq!(text!("hi ", name, '!', " #", 3u32, " ", &name), "hi anna! #3 anna");

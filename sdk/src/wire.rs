@@ -28,9 +28,17 @@ pub struct WireError {
     pub what: &'static str,
 }
 
+impl WireError {
+    /// `truncated input at byte 12` (as `Display`).
+    pub fn message(&self) -> String {
+        let mut buf = [0; 21];
+        crate::text::concat(&[self.what, " at byte ", crate::text::decimal(&mut buf, false, self.at as u64)])
+    }
+}
+
 impl std::fmt::Display for WireError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} at byte {}", self.what, self.at)
+        f.write_str(&self.message())
     }
 }
 

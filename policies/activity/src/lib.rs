@@ -40,10 +40,10 @@ impl Policy for Activity {
             return Err(Error::msg("`points`: list at least one event kind"));
         }
         if let Some((k, p)) = c.points.iter().find(|(_, p)| **p < 0) {
-            return Err(Error::msg(format!("`points.{k}`: must not be negative, got {p}")));
+            return Err(Error::msg(text!("`points.", k, "`: must not be negative, got ", p)));
         }
         if let Some(k) = c.daily_cap.keys().chain(&c.once).find(|k| !c.points.contains_key(*k)) {
-            return Err(Error::msg(format!("`{k}` has a daily cap or is once-only but earns no points; add it to `points`")));
+            return Err(Error::msg(text!('`', k, "` has a daily cap or is once-only but earns no points; add it to `points`")));
         }
         Ok(())
     }
@@ -66,12 +66,12 @@ impl Policy for Activity {
         let count = seen.today.entry(e.kind.clone()).or_default();
         let cap = c.daily_cap.get(&e.kind);
         if cap.is_some_and(|cap| *count >= *cap) {
-            return Ok(Outcome::new().progress(format!("{} points today", e.kind), *count as i64, *cap.unwrap() as i64, "events"));
+            return Ok(Outcome::new().progress(text!(e.kind, " points today"), *count as i64, *cap.unwrap() as i64, "events"));
         }
         *count += 1;
-        let mut out = Outcome::new().points(points, format!("{}: {points} points", e.kind));
+        let mut out = Outcome::new().points(points, reason!(e.kind, ": ", points, " points"));
         if let Some(cap) = cap {
-            out = out.progress(format!("{} points today", e.kind), *count as i64, *cap as i64, "events");
+            out = out.progress(text!(e.kind, " points today"), *count as i64, *cap as i64, "events");
         }
         if c.once.contains(&e.kind) {
             seen.done.push(e.kind.clone());

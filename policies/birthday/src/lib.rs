@@ -2,6 +2,7 @@
 
 use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;
+use perk_sdk::text::two_digits;
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -72,7 +73,10 @@ impl Policy for Birthday {
             return Ok(Outcome::new());
         }
         Ok(Outcome::new()
-            .reward(c.reward.reward(), format!("happy birthday ({:02}-{:02}): {}", birthday.month, birthday.day, c.reward))
+            .reward(
+                c.reward.reward(),
+                reason!("happy birthday (", two_digits(birthday.month), '-', two_digits(birthday.day), "): ", c.reward),
+            )
             .state(&Rewarded { year: Some(birthday.year) }))
     }
 }

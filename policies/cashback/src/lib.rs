@@ -32,7 +32,7 @@ impl Policy for Cashback {
     fn validate(c: &Config) -> Result<()> {
         if let Some(max) = c.max_per_purchase {
             if max < 0 {
-                return Err(Error::msg(format!("`max_per_purchase`: must not be negative, got {max}")));
+                return Err(Error::msg(text!("`max_per_purchase`: must not be negative, got ", max)));
             }
         }
         if c.percent == Percent::default() && c.by_category.is_empty() && c.by_partner.is_empty() {

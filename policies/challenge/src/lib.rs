@@ -72,16 +72,16 @@ impl Policy for ChallengePolicy {
         }
         for (i, ch) in c.challenges.iter().enumerate() {
             if ch.target < 1 {
-                return Err(Error::msg(format!("`challenges[{i}].target`: must be at least 1")));
+                return Err(Error::msg(text!("`challenges[", i, "].target`: must be at least 1")));
             }
             if ch.reward.is_none() && ch.badge.is_none() {
-                return Err(Error::msg(format!("`challenges[{i}]`: give a `reward`, a `badge` or both")));
+                return Err(Error::msg(text!("`challenges[", i, "]`: give a `reward`, a `badge` or both")));
             }
             if let Some(r) = &ch.reward {
-                r.validate(&format!("challenges[{i}].reward"))?;
+                r.validate(&text!("challenges[", i, "].reward"))?;
             }
             if c.challenges[..i].iter().any(|o| o.name == ch.name) {
-                return Err(Error::msg(format!("`challenges[{i}].name`: `{}` is listed twice", ch.name)));
+                return Err(Error::msg(text!("`challenges[", i, "].name`: `", ch.name, "` is listed twice")));
             }
         }
         Ok(())
@@ -126,10 +126,10 @@ impl Policy for ChallengePolicy {
             if current >= ch.target {
                 t.done = true;
                 if let Some(r) = &ch.reward {
-                    out = out.reward(r.reward(), format!("challenge `{}` complete: {r}", ch.name));
+                    out = out.reward(r.reward(), reason!("challenge `", ch.name, "` complete: ", r));
                 }
                 if let Some(b) = &ch.badge {
-                    out = out.reward(Reward::Badge { name: b.clone() }, format!("challenge `{}` complete", ch.name));
+                    out = out.reward(Reward::Badge { name: b.clone() }, reason!("challenge `", ch.name, "` complete"));
                 }
             }
         }

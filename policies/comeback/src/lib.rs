@@ -35,10 +35,10 @@ impl Policy for Comeback {
         }
         for (i, w) in c.windows.iter().enumerate() {
             if w.within_days == 0 {
-                return Err(Error::msg(format!("`windows[{i}].within_days`: must be at least 1")));
+                return Err(Error::msg(text!("`windows[", i, "].within_days`: must be at least 1")));
             }
             if i > 0 && w.within_days <= c.windows[i - 1].within_days {
-                return Err(Error::msg(format!("`windows[{i}].within_days`: windows go from shortest to longest")));
+                return Err(Error::msg(text!("`windows[", i, "].within_days`: windows go from shortest to longest")));
             }
         }
         Ok(())
@@ -55,7 +55,7 @@ impl Policy for Comeback {
         };
         Ok(Outcome::new().reward(
             Reward::PercentDiscount { basis_points: w.percent_off.basis_points() },
-            format!("welcome back within {} days: {} off", w.within_days, w.percent_off),
+            reason!("welcome back within ", w.within_days, " days: ", w.percent_off, " off"),
         ))
     }
 }

@@ -37,11 +37,11 @@ impl Policy for FreeShipping {
 
     fn on_purchase(c: &Config, p: &Purchase, customer: &Customer, _ctx: &Context) -> Result<Outcome> {
         let why = if customer.tier.as_ref().is_some_and(|t| c.tiers.contains(t)) {
-            Some(format!("free shipping for {} members", customer.tier.as_deref().unwrap_or_default()))
+            Some(text!("free shipping for ", customer.tier.as_deref().unwrap_or_default(), " members"))
         } else if c.first_order && customer.purchases == 0 {
             Some("free shipping on your first order".to_string())
         } else if c.min_total.is_some_and(|m| p.total >= m) {
-            Some(format!("free shipping on orders of {} or more", money(c.min_total.unwrap_or_default())))
+            Some(text!("free shipping on orders of ", money(c.min_total.unwrap_or_default()), " or more"))
         } else {
             None
         };

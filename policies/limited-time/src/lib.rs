@@ -36,12 +36,12 @@ impl Policy for LimitedTime {
         c.reward.validate("reward")?;
         for (i, d) in c.days.iter().enumerate() {
             if weekday_from_name(d).is_none() {
-                return Err(Error::msg(format!("`days[{i}]`: `{d}` is not one of mon, tue, wed, thu, fri, sat, sun")));
+                return Err(Error::msg(text!("`days[", i, "]`: `", d, "` is not one of mon, tue, wed, thu, fri, sat, sun")));
             }
         }
         if let Some([from, to]) = c.hours {
             if from >= to || to > 24 {
-                return Err(Error::msg(format!("`hours`: [{from}, {to}] is not a range within 0..24")));
+                return Err(Error::msg(text!("`hours`: [", from, ", ", to, "] is not a range within 0..24")));
             }
         }
         match (c.per_unit, &c.reward) {
@@ -61,16 +61,16 @@ impl Policy for LimitedTime {
         }
         let when = match (&c.days[..], c.hours) {
             ([], None) => "limited-time offer".to_string(),
-            (days, None) => format!("offer on {}", days.join(", ")),
-            ([], Some([f, t])) => format!("happy hour {f}:00–{t}:00"),
-            (days, Some([f, t])) => format!("offer on {} {f}:00–{t}:00", days.join(", ")),
+            (days, None) => text!("offer on ", days.join(", ")),
+            ([], Some([f, t])) => text!("happy hour ", f, ":00–", t, ":00"),
+            (days, Some([f, t])) => text!("offer on ", days.join(", "), ' ', f, ":00–", t, ":00"),
         };
         Ok(match (c.per_unit, &c.reward) {
             (Some(unit), RewardSpec::Points(n)) => {
                 let points = (p.total / unit).saturating_mul(*n);
-                Outcome::new().points(points, format!("{when}: {n} extra points per {} spent", money(unit)))
+                Outcome::new().points(points, reason!(when, ": ", n, " extra points per ", money(unit), " spent"))
             }
-            _ => Outcome::new().reward(c.reward.reward(), format!("{when}: {}", c.reward)),
+            _ => Outcome::new().reward(c.reward.reward(), reason!(when, ": ", c.reward)),
         })
     }
 }

@@ -44,10 +44,10 @@ impl Policy for Perk {
         }
         for (i, g) in c.perks.iter().enumerate() {
             if g.name.trim().is_empty() {
-                return Err(Error::msg(format!("`perks[{i}].name`: must not be empty")));
+                return Err(Error::msg(text!("`perks[", i, "].name`: must not be empty")));
             }
             if g.tiers.is_empty() && g.segments.is_empty() {
-                return Err(Error::msg(format!("`perks[{i}]`: say who qualifies with `tiers` or `segments`")));
+                return Err(Error::msg(text!("`perks[", i, "]`: say who qualifies with `tiers` or `segments`")));
             }
         }
         Ok(())
@@ -72,8 +72,8 @@ fn grant(c: &Config, customer: &Customer, ctx: &Context) -> Result<Outcome> {
         let tier = customer.tier.as_ref().filter(|t| g.tiers.contains(t));
         let segment = g.segments.iter().find(|s| customer.in_segment(s));
         let why = match (tier, segment) {
-            (Some(t), _) => format!("{} for {t} members", g.name),
-            (None, Some(s)) => format!("{} for {s}", g.name),
+            (Some(t), _) => text!(g.name, " for ", t, " members"),
+            (None, Some(s)) => text!(g.name, " for ", s),
             (None, None) => continue,
         };
         granted.names.push(g.name.clone());

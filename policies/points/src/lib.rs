@@ -52,10 +52,10 @@ impl Config {
 
 fn check_rate(key: &str, unit: Money, points_per_unit: i64) -> Result<()> {
     if unit < 1 {
-        return Err(Error::msg(format!("`{key}unit`: must be at least 1 (minor units), got {unit}")));
+        return Err(Error::msg(text!('`', key, "unit`: must be at least 1 (minor units), got ", unit)));
     }
     if points_per_unit < 0 {
-        return Err(Error::msg(format!("`{key}points_per_unit`: must not be negative, got {points_per_unit}")));
+        return Err(Error::msg(text!('`', key, "points_per_unit`: must not be negative, got ", points_per_unit)));
     }
     Ok(())
 }
@@ -73,7 +73,7 @@ impl Policy for Points {
     fn validate(c: &Config) -> Result<()> {
         check_rate("", c.unit, c.points_per_unit)?;
         for (name, r) in &c.by_partner {
-            check_rate(&format!("by_partner.{name}."), r.unit, r.points_per_unit)?;
+            check_rate(&text!("by_partner.", name, '.'), r.unit, r.points_per_unit)?;
         }
         Ok(())
     }

@@ -40,7 +40,7 @@ impl Policy for PunchCard {
             return Err(Error::msg("`every`: must be at least 1"));
         }
         if c.bonus_points < 0 {
-            return Err(Error::msg(format!("`bonus_points`: must not be negative, got {}", c.bonus_points)));
+            return Err(Error::msg(text!("`bonus_points`: must not be negative, got ", c.bonus_points)));
         }
         Ok(())
     }

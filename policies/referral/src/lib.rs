@@ -78,8 +78,8 @@ impl Policy for Referral {
         }
         state.done = true;
         Ok(Outcome::new()
-            .reward(c.invitee.reward(), format!("referred by {referrer}: {} on your first qualifying purchase", c.invitee))
-            .points_for(&referrer, c.referrer_points, format!("{} joined on your referral and made a first purchase", customer.id))
+            .reward(c.invitee.reward(), reason!("referred by ", referrer, ": ", c.invitee, " on your first qualifying purchase"))
+            .points_for(&referrer, c.referrer_points, reason!(customer.id, " joined on your referral and made a first purchase"))
             .state(&state))
     }
 

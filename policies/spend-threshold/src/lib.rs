@@ -59,12 +59,12 @@ impl Policy for SpendThreshold {
         }
         for (i, s) in c.steps.iter().enumerate() {
             if s.spend <= 0 {
-                return Err(Error::msg(format!("`steps[{i}].spend`: must be positive")));
+                return Err(Error::msg(text!("`steps[", i, "].spend`: must be positive")));
             }
             if i > 0 && s.spend <= c.steps[i - 1].spend {
-                return Err(Error::msg(format!("`steps[{i}].spend`: steps go from lowest to highest")));
+                return Err(Error::msg(text!("`steps[", i, "].spend`: steps go from lowest to highest")));
             }
-            s.reward.validate(&format!("steps[{i}].reward"))?;
+            s.reward.validate(&text!("steps[", i, "].reward"))?;
         }
         Ok(())
     }
@@ -74,10 +74,10 @@ impl Policy for SpendThreshold {
             Period::Order => {
                 let mut out = Outcome::new();
                 if let Some(s) = c.steps.iter().rev().find(|s| p.total >= s.spend) {
-                    out = out.reward(s.reward.reward(), format!("order of {} reaches {}: {}", money(p.total), money(s.spend), s.reward));
+                    out = out.reward(s.reward.reward(), reason!("order of ", money(p.total), " reaches ", money(s.spend), ": ", s.reward));
                 }
                 if let Some(next) = c.steps.iter().find(|s| p.total < s.spend) {
-                    out = out.progress(format!("{} in one order", next.reward), p.total, next.spend, Unit::Money);
+                    out = out.progress(text!(next.reward, " in one order"), p.total, next.spend, Unit::Money);
                 }
                 Ok(out)
             }
@@ -88,11 +88,11 @@ impl Policy for SpendThreshold {
                 let after = before + p.total;
                 let mut out = Outcome::new().state(&Month { month, spend: after });
                 for s in c.steps.iter().filter(|s| before < s.spend && after >= s.spend) {
-                    out = out
-                        .reward(s.reward.reward(), format!("{} spent this month reaches {}: {}", money(after), money(s.spend), s.reward));
+                    out =
+                        out.reward(s.reward.reward(), reason!(money(after), " spent this month reaches ", money(s.spend), ": ", s.reward));
                 }
                 if let Some(next) = c.steps.iter().find(|s| after < s.spend) {
-                    out = out.progress(format!("{} this month", next.reward), after, next.spend, Unit::Money);
+                    out = out.progress(text!(next.reward, " this month"), after, next.spend, Unit::Money);
                 }
                 Ok(out)
             }

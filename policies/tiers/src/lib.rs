@@ -2,6 +2,7 @@
 
 use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;
+use perk_sdk::text::two_digits;
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -115,32 +116,42 @@ impl Policy for Tiers {
         }
         for (i, l) in c.levels.iter().enumerate() {
             if l.name.trim().is_empty() {
-                return Err(Error::msg(format!("`levels[{i}].name`: must not be empty")));
+                return Err(Error::msg(text!("`levels[", i, "].name`: must not be empty")));
             }
             if l.min_spend.is_none() && l.min_purchases.is_none() {
-                return Err(Error::msg(format!("`levels[{i}]`: give `min_spend`, `min_purchases` or both")));
+                return Err(Error::msg(text!("`levels[", i, "]`: give `min_spend`, `min_purchases` or both")));
             }
             if l.min_spend.is_some_and(|m| m < 0) {
-                return Err(Error::msg(format!("`levels[{i}].min_spend`: must not be negative")));
+                return Err(Error::msg(text!("`levels[", i, "].min_spend`: must not be negative")));
             }
             if let Some(prev) = i.checked_sub(1).map(|p| &c.levels[p]) {
                 if let (Some(a), Some(b)) = (prev.min_spend, l.min_spend) {
                     if b <= a {
-                        return Err(Error::msg(format!(
-                            "`levels[{i}].min_spend`: levels go from lowest to highest; {b} must be above {a}"
+                        return Err(Error::msg(text!(
+                            "`levels[",
+                            i,
+                            "].min_spend`: levels go from lowest to highest; ",
+                            b,
+                            " must be above ",
+                            a
                         )));
                     }
                 }
                 if let (Some(a), Some(b)) = (prev.min_purchases, l.min_purchases) {
                     if b <= a {
-                        return Err(Error::msg(format!(
-                            "`levels[{i}].min_purchases`: levels go from lowest to highest; {b} must be above {a}"
+                        return Err(Error::msg(text!(
+                            "`levels[",
+                            i,
+                            "].min_purchases`: levels go from lowest to highest; ",
+                            b,
+                            " must be above ",
+                            a
                         )));
                     }
                 }
             }
             if c.levels[..i].iter().any(|o| o.name == l.name) {
-                return Err(Error::msg(format!("`levels[{i}].name`: `{}` is listed twice", l.name)));
+                return Err(Error::msg(text!("`levels[", i, "].name`: `", l.name, "` is listed twice")));
             }
         }
         Ok(())
@@ -203,12 +214,18 @@ impl Policy for Tiers {
             if at_review < Some(h) && now < Some(h) {
                 new = at_review.max(now);
                 let d = Date::from_days(boundary);
-                why = Some(format!(
-                    "status review of {}-{:02}-{:02}: {what} spend {} no longer keeps {}",
+                why = Some(text!(
+                    "status review of ",
                     d.year,
-                    d.month,
-                    d.day,
+                    '-',
+                    two_digits(d.month),
+                    '-',
+                    two_digits(d.day),
+                    ": ",
+                    what,
+                    " spend ",
                     money(s),
+                    " no longer keeps ",
                     c.levels[h].name
                 ));
             }

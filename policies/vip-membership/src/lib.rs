@@ -44,7 +44,7 @@ impl Policy for VipMembership {
             return Err(Error::msg("`perks`: list at least one perk"));
         }
         for (i, p) in c.perks.iter().enumerate() {
-            p.validate(&format!("perks[{i}]"))?;
+            p.validate(&text!("perks[", i, ']'))?;
         }
         Ok(())
     }
@@ -56,7 +56,7 @@ impl Policy for VipMembership {
         let mut out = Outcome::new();
         if active {
             for perk in &c.perks {
-                out = out.reward(perk.reward(), format!("VIP member: {perk}"));
+                out = out.reward(perk.reward(), reason!("VIP member: ", perk));
             }
         }
         if terms > 0 {

@@ -36,7 +36,7 @@ impl Policy for Welcome {
         if p.total < c.min_total {
             return Ok(Outcome::new().progress("welcome reward", p.total, c.min_total, Unit::Money));
         }
-        Ok(Outcome::new().reward(c.reward.reward(), format!("welcome: {} on your first purchase", c.reward)))
+        Ok(Outcome::new().reward(c.reward.reward(), reason!("welcome: ", c.reward, " on your first purchase")))
     }
 }
 

@@ -50,6 +50,8 @@ fn doc_string(attrs: &[Attribute]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+        .trim()
+        .to_string()
 }
 
 fn camel_case(snake: &str) -> String {
