@@ -758,22 +758,8 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-fn write_int(out: &mut Vec<u8>, negative: bool, mut v: u64) {
-    let mut buf = [0u8; 24];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if negative {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    out.extend_from_slice(&buf[i..]);
+fn write_int(out: &mut Vec<u8>, negative: bool, v: u64) {
+    out.extend_from_slice(crate::text::decimal(&mut [0; 21], negative, v).as_bytes());
 }
 
 /// Arrays and objects being written: whether a comma is due.

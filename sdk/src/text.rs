@@ -101,19 +101,8 @@ pub(crate) fn decimal(buf: &mut [u8; 21], negative: bool, mut v: u64) -> &str {
 
 /// Appends `v` in decimal.
 #[inline(never)]
-pub fn push_u64(out: &mut String, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    // SAFETY: ASCII digits only.
-    out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[at..]) });
+pub fn push_u64(out: &mut String, v: u64) {
+    out.push_str(decimal(&mut [0; 21], false, v));
 }
 
 /// Appends `v` in decimal, with a `-` when negative.
