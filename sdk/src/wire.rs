@@ -190,9 +190,32 @@ pub fn encode_outcome(o: &Outcome) -> Vec<u8> {
 }
 
 /// [`encode_outcome`] into `w` (cleared first), reusing its buffer.
+/// At least the bytes [`encode_outcome_into`] writes for `o` (a reward's fixed part is 29
+/// bytes at its widest (a coupon), a progress report's 24), so writing it never regrows the buffer:
+/// reasons are often longer than any guess per reward.
+fn outcome_size(o: &Outcome) -> usize {
+    let text = |g: &Granted| {
+        g.reason.len()
+            + match &g.reward {
+                Reward::PointsFor { customer: s, .. }
+                | Reward::ItemDiscount { sku: s, .. }
+                | Reward::SetTier { tier: s }
+                | Reward::Badge { name: s }
+                | Reward::Perk { name: s } => s.len(),
+                Reward::Coupon(c) => c.code.len(),
+                _ => 0,
+            }
+    };
+    4 + o.rewards.iter().map(|g| 29 + text(g)).sum::<usize>()
+        + 5
+        + o.state.as_ref().map_or(0, Vec::len)
+        + 4
+        + o.progress.iter().map(|p| 24 + p.goal.len() + p.unit.len()).sum::<usize>()
+}
+
 pub fn encode_outcome_into(w: &mut Writer, o: &Outcome) {
     w.buf.clear();
-    w.buf.reserve(16 + o.rewards.len() * 48 + o.progress.len() * 32 + o.state.as_ref().map_or(0, Vec::len));
+    w.buf.reserve(outcome_size(o));
     w.len(o.rewards.len());
     for g in &o.rewards {
         match &g.reward {
@@ -803,6 +826,13 @@ mod tests {
         let rewards = |o: &Outcome| o.rewards.iter().map(|g| g.reward.clone()).collect::<Vec<_>>();
         assert_eq!((rewards(&lean), &lean.state), (rewards(&o), &o.state));
         assert_eq!(decode_outcome(&encode_outcome(&Outcome::new())).unwrap(), Outcome::new());
+        // The size reserved up front covers what is written, exactly for the widest reward.
+        assert!(encode_outcome(&o).len() <= outcome_size(&o));
+        let coupon = Outcome::new()
+            .reward(Reward::Coupon(Coupon { code: "X".into(), percent_off: 1, amount_off: 2, valid_until: 3 }), "cp")
+            .progress("free coffee", 4, 6, crate::Unit::Purchases);
+        let coupon = Outcome { state: Some(vec![0, 1, 255]), ..coupon };
+        assert_eq!(encode_outcome(&coupon).len(), outcome_size(&coupon));
     }
 
     #[test]
