@@ -521,10 +521,12 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'_> {
 
     fn deserialize_enum<V: Visitor<'de>>(self, _name: &'static str, _variants: &'static [&'static str], visitor: V) -> Result<V::Value> {
         match self.peek()? {
+            // Both forms go through the one `EnumAccess` (`Enum`), so each enum's
+            // `visit_enum` is instantiated once, not also for serde's `StrDeserializer`.
             b'"' => {
                 self.i += 1;
-                let s = self.string()?;
-                visitor.visit_enum(s.into_deserializer())
+                let variant = self.string()?;
+                visitor.visit_enum(Enum { de: &mut *self, variant, unit: true })
             }
             b'{' => {
                 self.i += 1;
@@ -532,7 +534,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'_> {
                 let variant = self.string()?;
                 self.expect(b':', "expected `:`")?;
                 self.path.push(Seg::Key(variant.clone()));
-                let value = visitor.visit_enum(Enum { de: &mut *self, variant })?;
+                let value = visitor.visit_enum(Enum { de: &mut *self, variant, unit: false })?;
                 self.path.pop();
                 self.expect(b'}', "an enum is an object with one key")?;
                 Ok(value)
@@ -679,9 +681,21 @@ impl<'de> MapAccess<'de> for Map<'_, '_> {
     }
 }
 
+/// An enum's variant: a string (`unit`: no value follows) or an object's one key.
 struct Enum<'a, 'b> {
     de: &'a mut Deserializer<'b>,
     variant: String,
+    unit: bool,
+}
+
+impl Enum<'_, '_> {
+    /// A string names only a unit variant (serde's own wording for the others).
+    fn not_unit(&self, exp: &'static str) -> Result<()> {
+        if self.unit {
+            return Err(de::Error::invalid_type(de::Unexpected::UnitVariant, &exp));
+        }
+        Ok(())
+    }
 }
 
 impl<'de> de::EnumAccess<'de> for Enum<'_, '_> {
@@ -698,18 +712,24 @@ impl<'de> de::VariantAccess<'de> for Enum<'_, '_> {
     type Error = Error;
 
     fn unit_variant(self) -> Result<()> {
+        if self.unit {
+            return Ok(());
+        }
         self.de.skip_value()
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
+        self.not_unit("newtype variant")?;
         seed.deserialize(&mut *self.de)
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
+        self.not_unit("tuple variant")?;
         de::Deserializer::deserialize_seq(&mut *self.de, visitor)
     }
 
     fn struct_variant<V: Visitor<'de>>(self, _fields: &'static [&'static str], visitor: V) -> Result<V::Value> {
+        self.not_unit("struct variant")?;
         de::Deserializer::deserialize_map(&mut *self.de, visitor)
     }
 }
@@ -1242,6 +1262,9 @@ mod tests {
         both::<E2>(r#""Z""#);
         both::<E0>(r#""Z""#);
         both::<Vec<Kind>>(r#"["nope"]"#);
+        // A unit variant's name for another variant (as serde's `StrDeserializer` said).
+        assert_eq!(from_str::<Kind>(r#""points""#).unwrap_err().message, "invalid type: a unit variant, expected newtype variant");
+        assert_eq!(from_str::<Vec<Kind>>(r#"["rate"]"#).unwrap_err().to_string(), "`[0]`: invalid type: a unit variant, expected struct variant");
         both::<(u8, u8)>(r#"[1]"#);
         // Arrays and objects are named as in JSON (serde says "sequence" and "map").
         let ours = |text| from_str::<One>(text).unwrap_err().to_string();
