@@ -472,8 +472,38 @@ impl Deserializer<'_> {
         de::Error::invalid_type(unexp, exp)
     }
 
+    /// Reads a value and drops it (an unknown field, say): the same checks, errors and key
+    /// path as reading it into `IgnoredAny`, without a visitor's generic code. Cold: out of
+    /// line and out of the way of the known fields' code (per-call state decoding).
+    #[cold]
     fn skip_value(&mut self) -> Result<()> {
-        de::Deserializer::deserialize_any(&mut *self, de::IgnoredAny).map(drop)
+        let (close, end) = match self.scalar()? {
+            Scalar::Seq => (b']', "expected `,` or `]`"),
+            Scalar::Map => (b'}', "expected `,` or `}`"),
+            _ => return Ok(()),
+        };
+        let mut index = 0;
+        loop {
+            match self.peek()? {
+                b if b == close => break,
+                b',' if index > 0 => self.i += 1,
+                _ if index > 0 => return Err(self.error(end)),
+                _ => {}
+            }
+            if close == b']' {
+                self.path.push(Seg::Index(index));
+            } else {
+                self.expect(b'"', "expected a key")?;
+                let key = self.string()?;
+                self.path.push(Seg::Key(key));
+                self.expect(b':', "expected `:`")?;
+            }
+            self.skip_value().map_err(|e| self.locate(e))?;
+            self.path.pop();
+            index += 1;
+        }
+        self.i += 1;
+        Ok(())
     }
 }
 
@@ -544,7 +574,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'_> {
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_any(de::IgnoredAny)?;
+        self.skip_value()?;
         visitor.visit_unit()
     }
 
@@ -1287,6 +1317,34 @@ mod tests {
         assert_eq!(e.to_string(), "`name`: invalid type: a number with decimals, expected a string");
         let e = from_str::<Vec<Kind>>(r#"["plain", {"nope": 1}]"#).unwrap_err();
         assert!(e.to_string().starts_with("`[1].nope`: unknown variant `nope`"), "{e}");
+        // Skipping an unknown field's value checks it as reading it did, with the same path.
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Skips {
+            a: u32,
+        }
+        #[derive(Debug)]
+        struct Generic;
+        impl<'de> Deserialize<'de> for Generic {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_any(serde::de::IgnoredAny).map(|_| Generic)
+            }
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Reads {
+            a: u32,
+            x: Generic,
+        }
+        for junk in [
+            "1", "null", r#"{"k":[1,{"m":"\x"}]}"#, "[1,,2]", "[,1]", "[1 2]", r#"{"k" 1}"#, r#"{"k":1,}"#, r#"{,}"#,
+            r#"{"k":1 "j":2}"#, r#"[{"k":[true,fals]}]"#, r#"{"k":{"j":[]}}"#, "[[[", r#"{"k":"#, "-", r#"[1,{"a":{}}]"#,
+        ] {
+            let text = format!(r#"{{"a":1,"x":{junk}}}"#);
+            let skips = from_str::<Skips>(&text).map(drop).map_err(|e| e.to_string());
+            let reads = from_str::<Reads>(&text).map(drop).map_err(|e| e.to_string());
+            assert_eq!(skips, reads, "{text}");
+        }
         for bad in ["", "{", r#"{"a" 1}"#, "[1 2]", r#""\x""#, "tru", "{} x", r#""\ud800""#, "-"] {
             assert!(from_str::<serde::de::IgnoredAny>(bad).is_err(), "{bad:?} should not parse");
         }
