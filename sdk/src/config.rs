@@ -93,9 +93,9 @@ impl<'de> Deserialize<'de> for Percent {
 /// One reward, written in a config as a table with one key:
 /// `{ points = 100 }`, `{ discount = 5000 }`, `{ percent_off = 10 }`, `{ cashback = 2000 }`,
 /// `{ free_shipping = true }`, `{ badge = "early bird" }`, `{ perk = "lounge access" }`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(all(feature = "schema", not(target_arch = "wasm32")), derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(all(feature = "schema", not(target_arch = "wasm32")), serde(rename_all = "snake_case", deny_unknown_fields))]
 pub enum RewardSpec {
     Points(i64),
     /// Minor units off the order.
@@ -105,6 +105,69 @@ pub enum RewardSpec {
     FreeShipping(bool),
     Badge(String),
     Perk(String),
+}
+
+/// The variants' names, in declaration order.
+const REWARD_VARIANTS: &[&str] = &["points", "discount", "percent_off", "cashback", "free_shipping", "badge", "perk"];
+
+/// Written by hand, as the derive would read it (same messages) but smaller: the three
+/// money variants share one `i64` read and the two names one `String` read, and the variant
+/// name is looked up in a table (this is in every policy with a reward).
+impl<'de> Deserialize<'de> for RewardSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// The variant's index in `REWARD_VARIANTS`.
+        struct Tag(usize);
+        impl<'de> Deserialize<'de> for Tag {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct TagV;
+                impl Visitor<'_> for TagV {
+                    type Value = Tag;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str("variant identifier")
+                    }
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<Tag, E> {
+                        match REWARD_VARIANTS.iter().position(|n| *n == v) {
+                            Some(i) => Ok(Tag(i)),
+                            None => Err(E::unknown_variant(v, REWARD_VARIANTS)),
+                        }
+                    }
+                }
+                d.deserialize_identifier(TagV)
+            }
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RewardSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("enum RewardSpec")
+            }
+            fn visit_enum<A: de::EnumAccess<'de>>(self, a: A) -> Result<RewardSpec, A::Error> {
+                use de::VariantAccess;
+                let (Tag(tag), v) = a.variant::<Tag>()?;
+                Ok(match tag {
+                    2 => RewardSpec::PercentOff(v.newtype_variant()?),
+                    4 => RewardSpec::FreeShipping(v.newtype_variant()?),
+                    5 | 6 => {
+                        let name: String = v.newtype_variant()?;
+                        if tag == 5 {
+                            RewardSpec::Badge(name)
+                        } else {
+                            RewardSpec::Perk(name)
+                        }
+                    }
+                    _ => {
+                        let n: i64 = v.newtype_variant()?;
+                        match tag {
+                            0 => RewardSpec::Points(n),
+                            1 => RewardSpec::Discount(n),
+                            _ => RewardSpec::Cashback(n),
+                        }
+                    }
+                })
+            }
+        }
+        d.deserialize_enum("RewardSpec", REWARD_VARIANTS, V)
+    }
 }
 
 impl RewardSpec {
@@ -187,6 +250,49 @@ mod tests {
         assert_eq!(r.reward(), Reward::PercentDiscount { basis_points: 1500 });
         assert_eq!(r.to_string(), "15% off");
         assert!(crate::json::from_str::<RewardSpec>(r#"{"pointz": 1}"#).is_err());
+        #[derive(Deserialize, Debug, PartialEq)]
+        #[serde(rename_all = "snake_case", deny_unknown_fields)]
+        enum Derived {
+            Points(i64),
+            Discount(Money),
+            PercentOff(Percent),
+            Cashback(Money),
+            FreeShipping(bool),
+            Badge(String),
+            Perk(String),
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Hand {
+            r: Option<RewardSpec>,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Derive {
+            r: Option<Derived>,
+        }
+        // The hand-written reader reads and rejects as the derived one did.
+        for json in [
+            r#"{"points": 5}"#, r#"{"discount": -3}"#, r#"{"percent_off": 2.5}"#, r#"{"cashback": 7}"#,
+            r#"{"free_shipping": true}"#, r#"{"badge": "b"}"#, r#"{"perk": "p"}"#, r#"{"pointz": 1}"#,
+            r#"{"points": "5"}"#, r#"{"percent_off": 101}"#, r#"{"badge": 1}"#, r#"{"free_shipping": 1}"#,
+            r#""points""#, r#""nope""#, r#"5"#, r#"{"points": 1, "badge": "x"}"#, r#"{}"#, r#"[1]"#, r#"null"#,
+        ] {
+            let hand = crate::json::from_str::<RewardSpec>(json).map(|r| r.to_string()).map_err(|e| e.to_string());
+            let derived = crate::json::from_str::<Derived>(json).map(|d| format!("{d:?}")).map_err(|e| e.to_string());
+            assert_eq!(hand.is_ok(), derived.is_ok(), "{json}: {hand:?} vs {derived:?}");
+            if let (Err(h), Err(d)) = (&hand, &derived) {
+                assert_eq!(h, d, "{json}");
+            }
+            let text = format!(r#"{{"r": {json}}}"#);
+            let hand = crate::json::from_str::<Hand>(&text).map(drop).map_err(|e| e.to_string());
+            let derived = crate::json::from_str::<Derive>(&text).map(drop).map_err(|e| e.to_string());
+            assert_eq!(hand, derived, "{text}");
+        }
+        let r: RewardSpec = crate::json::from_str(r#"{"cashback": 7}"#).unwrap();
+        assert_eq!(r, RewardSpec::Cashback(7));
+        let r: RewardSpec = crate::json::from_str(r#"{"perk": "p"}"#).unwrap();
+        assert_eq!(r, RewardSpec::Perk("p".into()));
         assert!(RewardSpec::Points(-1).validate("reward").unwrap_err().message().starts_with("`reward`"));
     }
 }

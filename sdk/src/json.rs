@@ -472,8 +472,38 @@ impl Deserializer<'_> {
         de::Error::invalid_type(unexp, exp)
     }
 
+    /// Reads a value and drops it (an unknown field, say): the same checks, errors and key
+    /// path as reading it into `IgnoredAny`, without a visitor's generic code. Cold: out of
+    /// line and out of the way of the known fields' code (per-call state decoding).
+    #[cold]
     fn skip_value(&mut self) -> Result<()> {
-        de::Deserializer::deserialize_any(&mut *self, de::IgnoredAny).map(drop)
+        let (close, end) = match self.scalar()? {
+            Scalar::Seq => (b']', "expected `,` or `]`"),
+            Scalar::Map => (b'}', "expected `,` or `}`"),
+            _ => return Ok(()),
+        };
+        let mut index = 0;
+        loop {
+            match self.peek()? {
+                b if b == close => break,
+                b',' if index > 0 => self.i += 1,
+                _ if index > 0 => return Err(self.error(end)),
+                _ => {}
+            }
+            if close == b']' {
+                self.path.push(Seg::Index(index));
+            } else {
+                self.expect(b'"', "expected a key")?;
+                let key = self.string()?;
+                self.path.push(Seg::Key(key));
+                self.expect(b':', "expected `:`")?;
+            }
+            self.skip_value().map_err(|e| self.locate(e))?;
+            self.path.pop();
+            index += 1;
+        }
+        self.i += 1;
+        Ok(())
     }
 }
 
@@ -521,10 +551,12 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'_> {
 
     fn deserialize_enum<V: Visitor<'de>>(self, _name: &'static str, _variants: &'static [&'static str], visitor: V) -> Result<V::Value> {
         match self.peek()? {
+            // Both forms go through the one `EnumAccess` (`Enum`), so each enum's
+            // `visit_enum` is instantiated once, not also for serde's `StrDeserializer`.
             b'"' => {
                 self.i += 1;
-                let s = self.string()?;
-                visitor.visit_enum(s.into_deserializer())
+                let variant = self.string()?;
+                visitor.visit_enum(Enum { de: &mut *self, variant, unit: true })
             }
             b'{' => {
                 self.i += 1;
@@ -532,7 +564,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'_> {
                 let variant = self.string()?;
                 self.expect(b':', "expected `:`")?;
                 self.path.push(Seg::Key(variant.clone()));
-                let value = visitor.visit_enum(Enum { de: &mut *self, variant })?;
+                let value = visitor.visit_enum(Enum { de: &mut *self, variant, unit: false })?;
                 self.path.pop();
                 self.expect(b'}', "an enum is an object with one key")?;
                 Ok(value)
@@ -542,7 +574,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'_> {
     }
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        self.deserialize_any(de::IgnoredAny)?;
+        self.skip_value()?;
         visitor.visit_unit()
     }
 
@@ -679,9 +711,21 @@ impl<'de> MapAccess<'de> for Map<'_, '_> {
     }
 }
 
+/// An enum's variant: a string (`unit`: no value follows) or an object's one key.
 struct Enum<'a, 'b> {
     de: &'a mut Deserializer<'b>,
     variant: String,
+    unit: bool,
+}
+
+impl Enum<'_, '_> {
+    /// A string names only a unit variant (serde's own wording for the others).
+    fn not_unit(&self, exp: &'static str) -> Result<()> {
+        if self.unit {
+            return Err(de::Error::invalid_type(de::Unexpected::UnitVariant, &exp));
+        }
+        Ok(())
+    }
 }
 
 impl<'de> de::EnumAccess<'de> for Enum<'_, '_> {
@@ -698,18 +742,24 @@ impl<'de> de::VariantAccess<'de> for Enum<'_, '_> {
     type Error = Error;
 
     fn unit_variant(self) -> Result<()> {
+        if self.unit {
+            return Ok(());
+        }
         self.de.skip_value()
     }
 
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
+        self.not_unit("newtype variant")?;
         seed.deserialize(&mut *self.de)
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
+        self.not_unit("tuple variant")?;
         de::Deserializer::deserialize_seq(&mut *self.de, visitor)
     }
 
     fn struct_variant<V: Visitor<'de>>(self, _fields: &'static [&'static str], visitor: V) -> Result<V::Value> {
+        self.not_unit("struct variant")?;
         de::Deserializer::deserialize_map(&mut *self.de, visitor)
     }
 }
@@ -1228,6 +1278,9 @@ mod tests {
         both::<E2>(r#""Z""#);
         both::<E0>(r#""Z""#);
         both::<Vec<Kind>>(r#"["nope"]"#);
+        // A unit variant's name for another variant (as serde's `StrDeserializer` said).
+        assert_eq!(from_str::<Kind>(r#""points""#).unwrap_err().message, "invalid type: a unit variant, expected newtype variant");
+        assert_eq!(from_str::<Vec<Kind>>(r#"["rate"]"#).unwrap_err().to_string(), "`[0]`: invalid type: a unit variant, expected struct variant");
         both::<(u8, u8)>(r#"[1]"#);
         // Arrays and objects are named as in JSON (serde says "sequence" and "map").
         let ours = |text| from_str::<One>(text).unwrap_err().to_string();
@@ -1250,6 +1303,34 @@ mod tests {
         assert_eq!(e.to_string(), "`name`: invalid type: a number with decimals, expected a string");
         let e = from_str::<Vec<Kind>>(r#"["plain", {"nope": 1}]"#).unwrap_err();
         assert!(e.to_string().starts_with("`[1].nope`: unknown variant `nope`"), "{e}");
+        // Skipping an unknown field's value checks it as reading it did, with the same path.
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Skips {
+            a: u32,
+        }
+        #[derive(Debug)]
+        struct Generic;
+        impl<'de> Deserialize<'de> for Generic {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_any(serde::de::IgnoredAny).map(|_| Generic)
+            }
+        }
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Reads {
+            a: u32,
+            x: Generic,
+        }
+        for junk in [
+            "1", "null", r#"{"k":[1,{"m":"\x"}]}"#, "[1,,2]", "[,1]", "[1 2]", r#"{"k" 1}"#, r#"{"k":1,}"#, r#"{,}"#,
+            r#"{"k":1 "j":2}"#, r#"[{"k":[true,fals]}]"#, r#"{"k":{"j":[]}}"#, "[[[", r#"{"k":"#, "-", r#"[1,{"a":{}}]"#,
+        ] {
+            let text = format!(r#"{{"a":1,"x":{junk}}}"#);
+            let skips = from_str::<Skips>(&text).map(drop).map_err(|e| e.to_string());
+            let reads = from_str::<Reads>(&text).map(drop).map_err(|e| e.to_string());
+            assert_eq!(skips, reads, "{text}");
+        }
         for bad in ["", "{", r#"{"a" 1}"#, "[1 2]", r#""\x""#, "tru", "{} x", r#""\ud800""#, "-"] {
             assert!(from_str::<serde::de::IgnoredAny>(bad).is_err(), "{bad:?} should not parse");
         }
