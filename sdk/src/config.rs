@@ -273,10 +273,25 @@ mod tests {
         }
         // The hand-written reader reads and rejects as the derived one did.
         for json in [
-            r#"{"points": 5}"#, r#"{"discount": -3}"#, r#"{"percent_off": 2.5}"#, r#"{"cashback": 7}"#,
-            r#"{"free_shipping": true}"#, r#"{"badge": "b"}"#, r#"{"perk": "p"}"#, r#"{"pointz": 1}"#,
-            r#"{"points": "5"}"#, r#"{"percent_off": 101}"#, r#"{"badge": 1}"#, r#"{"free_shipping": 1}"#,
-            r#""points""#, r#""nope""#, r#"5"#, r#"{"points": 1, "badge": "x"}"#, r#"{}"#, r#"[1]"#, r#"null"#,
+            r#"{"points": 5}"#,
+            r#"{"discount": -3}"#,
+            r#"{"percent_off": 2.5}"#,
+            r#"{"cashback": 7}"#,
+            r#"{"free_shipping": true}"#,
+            r#"{"badge": "b"}"#,
+            r#"{"perk": "p"}"#,
+            r#"{"pointz": 1}"#,
+            r#"{"points": "5"}"#,
+            r#"{"percent_off": 101}"#,
+            r#"{"badge": 1}"#,
+            r#"{"free_shipping": 1}"#,
+            r#""points""#,
+            r#""nope""#,
+            r#"5"#,
+            r#"{"points": 1, "badge": "x"}"#,
+            r#"{}"#,
+            r#"[1]"#,
+            r#"null"#,
         ] {
             let hand = crate::json::from_str::<RewardSpec>(json).map(|r| r.to_string()).map_err(|e| e.to_string());
             let derived = crate::json::from_str::<Derived>(json).map(|d| format!("{d:?}")).map_err(|e| e.to_string());

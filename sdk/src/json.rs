@@ -1280,7 +1280,10 @@ mod tests {
         both::<Vec<Kind>>(r#"["nope"]"#);
         // A unit variant's name for another variant (as serde's `StrDeserializer` said).
         assert_eq!(from_str::<Kind>(r#""points""#).unwrap_err().message, "invalid type: a unit variant, expected newtype variant");
-        assert_eq!(from_str::<Vec<Kind>>(r#"["rate"]"#).unwrap_err().to_string(), "`[0]`: invalid type: a unit variant, expected struct variant");
+        assert_eq!(
+            from_str::<Vec<Kind>>(r#"["rate"]"#).unwrap_err().to_string(),
+            "`[0]`: invalid type: a unit variant, expected struct variant"
+        );
         both::<(u8, u8)>(r#"[1]"#);
         // Arrays and objects are named as in JSON (serde says "sequence" and "map").
         let ours = |text| from_str::<One>(text).unwrap_err().to_string();
@@ -1323,8 +1326,22 @@ mod tests {
             x: Generic,
         }
         for junk in [
-            "1", "null", r#"{"k":[1,{"m":"\x"}]}"#, "[1,,2]", "[,1]", "[1 2]", r#"{"k" 1}"#, r#"{"k":1,}"#, r#"{,}"#,
-            r#"{"k":1 "j":2}"#, r#"[{"k":[true,fals]}]"#, r#"{"k":{"j":[]}}"#, "[[[", r#"{"k":"#, "-", r#"[1,{"a":{}}]"#,
+            "1",
+            "null",
+            r#"{"k":[1,{"m":"\x"}]}"#,
+            "[1,,2]",
+            "[,1]",
+            "[1 2]",
+            r#"{"k" 1}"#,
+            r#"{"k":1,}"#,
+            r#"{,}"#,
+            r#"{"k":1 "j":2}"#,
+            r#"[{"k":[true,fals]}]"#,
+            r#"{"k":{"j":[]}}"#,
+            "[[[",
+            r#"{"k":"#,
+            "-",
+            r#"[1,{"a":{}}]"#,
         ] {
             let text = format!(r#"{{"a":1,"x":{junk}}}"#);
             let skips = from_str::<Skips>(&text).map(drop).map_err(|e| e.to_string());
