@@ -189,10 +189,9 @@ pub fn encode_outcome(o: &Outcome) -> Vec<u8> {
     w.buf
 }
 
-/// [`encode_outcome`] into `w` (cleared first), reusing its buffer.
 /// At least the bytes [`encode_outcome_into`] writes for `o` (a reward's fixed part is 29
-/// bytes at its widest (a coupon), a progress report's 24), so writing it never regrows the buffer:
-/// reasons are often longer than any guess per reward.
+/// bytes at its widest, a coupon's; a progress report's 24), so writing it never regrows
+/// the buffer: reasons are often longer than any guess per reward.
 fn outcome_size(o: &Outcome) -> usize {
     let text = |g: &Granted| {
         g.reason.len()
@@ -213,6 +212,7 @@ fn outcome_size(o: &Outcome) -> usize {
         + o.progress.iter().map(|p| 24 + p.goal.len() + p.unit.len()).sum::<usize>()
 }
 
+/// [`encode_outcome`] into `w` (cleared first), reusing its buffer.
 pub fn encode_outcome_into(w: &mut Writer, o: &Outcome) {
     w.buf.clear();
     w.buf.reserve(outcome_size(o));

@@ -59,19 +59,24 @@ impl Policy for LimitedTime {
         if !day_ok || !hour_ok || p.total < c.min_total {
             return Ok(Outcome::new());
         }
-        let when = match (&c.days[..], c.hours) {
-            ([], None) => "limited-time offer".to_string(),
-            (days, None) => text!("offer on ", days.join(", ")),
-            ([], Some([f, t])) => text!("happy hour ", f, ":00–", t, ":00"),
-            (days, Some([f, t])) => text!("offer on ", days.join(", "), ' ', f, ":00–", t, ":00"),
-        };
+        // `when(c)` inside `reason!`: written only when the host shows reasons.
         Ok(match (c.per_unit, &c.reward) {
             (Some(unit), RewardSpec::Points(n)) => {
                 let points = (p.total / unit).saturating_mul(*n);
-                Outcome::new().points(points, reason!(when, ": ", n, " extra points per ", money(unit), " spent"))
+                Outcome::new().points(points, reason!(when(c), ": ", n, " extra points per ", money(unit), " spent"))
             }
-            _ => Outcome::new().reward(c.reward.reward(), reason!(when, ": ", c.reward)),
+            _ => Outcome::new().reward(c.reward.reward(), reason!(when(c), ": ", c.reward)),
         })
+    }
+}
+
+/// When the offer runs, for its reasons: `offer on sat, sun 10:00–12:00`.
+fn when(c: &Config) -> String {
+    match (&c.days[..], c.hours) {
+        ([], None) => "limited-time offer".to_string(),
+        (days, None) => text!("offer on ", days.join(", ")),
+        ([], Some([f, t])) => text!("happy hour ", f, ":00–", t, ":00"),
+        (days, Some([f, t])) => text!("offer on ", days.join(", "), ' ', f, ":00–", t, ":00"),
     }
 }
 
