@@ -1,5 +1,6 @@
 //! Building SDK crates into policy components: `cargo build` for `wasm32-unknown-unknown`
-//! with size-tuned release settings, then the core module is wrapped as a component.
+//! with size-tuned release settings, then Binaryen's `wasm-opt` when it is installed, then
+//! the core module is wrapped as a component.
 //!
 //! Shared by `host/build.rs` (which embeds the standard policies) and `perk build`, so both
 //! produce the same bytes. Depends on std, serde_json and wit-component only.
@@ -98,7 +99,115 @@ pub fn cargo_build(cargo: &Path, manifest: &Path, packages: &[String], target_di
     Ok(built)
 }
 
+/// The wasm features rustc's `wasm32-unknown-unknown` target uses: `wasm-opt` must accept
+/// them, and must not introduce others.
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-multivalue",
+    "--enable-reference-types",
+];
+
+/// The `wasm-opt` to run: `PERK_WASM_OPT` (a path, or `off` to skip), else `wasm-opt` on
+/// `PATH`; `None` when there is none.
+pub fn wasm_opt() -> Option<PathBuf> {
+    match std::env::var_os("PERK_WASM_OPT") {
+        Some(v) if v == "off" || v == "0" || v.is_empty() => None,
+        Some(v) => Some(PathBuf::from(v)),
+        None => std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join("wasm-opt")).find(|p| p.is_file()),
+    }
+}
+
+/// The core module at `wasm`, after `wasm-opt -O3` when [`wasm_opt`] finds the tool (written
+/// next to it as `<name>.opt.wasm`). Binaryen removes what LLVM leaves after LTO: 12-14 %
+/// fewer bytes for the standard policies, calls as fast or faster (PERFORMANCE.md).
+pub fn optimized_core(wasm: &Path) -> Result<Vec<u8>, String> {
+    match wasm_opt() {
+        Some(tool) => optimize_with(&tool, wasm),
+        None => std::fs::read(wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display())),
+    }
+}
+
+/// `tool -O3` on the core module at `wasm`; the result is written next to it.
+fn optimize_with(tool: &Path, wasm: &Path) -> Result<Vec<u8>, String> {
+    let out_path = wasm.with_extension("opt.wasm");
+    let out = Command::new(tool)
+        .arg("-O3")
+        .args(WASM_FEATURES)
+        .arg(wasm)
+        .arg("-o")
+        .arg(&out_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| format!("cannot run {} (set PERK_WASM_OPT=off to build without it): {e}", tool.display()))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let first = stderr.lines().take(3).collect::<Vec<_>>().join(" / ");
+        return Err(format!(
+            "{} -O3 {} failed ({}): {first} (set PERK_WASM_OPT=off to build without it)",
+            tool.display(),
+            wasm.display(),
+            out.status
+        ));
+    }
+    std::fs::read(&out_path).map_err(|e| format!("cannot read {}: {e}", out_path.display()))
+}
+
 /// Wraps a core module built with perk-sdk as a component (no WASI adapter).
 pub fn componentize(core: &[u8]) -> Result<Vec<u8>, String> {
     wit_component::ComponentEncoder::default().module(core).and_then(|e| e.validate(true).encode()).map_err(|e| format!("{e:#}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_or_failing_wasm_opt_is_a_precise_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = dir.path().join("p.wasm");
+        std::fs::write(&wasm, b"\0asm\x01\0\0\0").unwrap();
+        let err = optimize_with(Path::new("/nonexistent/wasm-opt"), &wasm).unwrap_err();
+        assert!(err.starts_with("cannot run /nonexistent/wasm-opt (set PERK_WASM_OPT=off"), "{err}");
+        let err = optimize_with(Path::new("false"), &wasm).unwrap_err();
+        assert!(err.contains("p.wasm failed (exit status: 1)") && err.ends_with("(set PERK_WASM_OPT=off to build without it)"), "{err}");
+    }
+
+    #[test]
+    fn wasm_opt_keeps_a_module_valid() {
+        let Some(tool) = wasm_opt() else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = dir.path().join("welcome.wasm");
+        // The embedded `welcome` component's core module (optimized once already, when wasm-opt
+        // was found at build time): the tool's output is a valid module with the same exports.
+        let component = crate::stdlib::get("welcome").unwrap();
+        let core = wasmparser::Parser::new(0)
+            .parse_all(component)
+            .find_map(|p| match p {
+                Ok(wasmparser::Payload::ModuleSection { unchecked_range, .. }) => {
+                    Some(component[unchecked_range.start as usize..unchecked_range.end as usize].to_vec())
+                }
+                _ => None,
+            })
+            .expect("a core module inside");
+        std::fs::write(&wasm, &core).unwrap();
+        let optimized = optimize_with(&tool, &wasm).unwrap();
+        wasmparser::Validator::new().validate_all(&optimized).expect("a valid module");
+        let exports = |m: &[u8]| -> Vec<String> {
+            wasmparser::Parser::new(0)
+                .parse_all(m)
+                .filter_map(|p| match p {
+                    Ok(wasmparser::Payload::ExportSection(s)) => {
+                        Some(s.into_iter().map(|e| e.unwrap().name.to_string()).collect::<Vec<_>>())
+                    }
+                    _ => None,
+                })
+                .flatten()
+                .collect()
+        };
+        assert_eq!(exports(&optimized), exports(&core));
+    }
 }

@@ -182,7 +182,7 @@ pub fn build_crate(dir: &Path, build: &BuildOptions) -> Result<BuiltCrate, Strin
     let [b] = built.as_slice() else {
         return Err(format!("{} built {} wasm libraries; a policy crate builds one", dir.display(), built.len()));
     };
-    let core = std::fs::read(&b.wasm).map_err(|e| format!("cannot read {}: {e}", b.wasm.display()))?;
+    let core = guest_build::optimized_core(&b.wasm)?;
     let component = guest_build::componentize(&core).map_err(|e| format!("{}: {e}", b.wasm.display()))?;
     let path = b.wasm.with_extension("component.wasm");
     std::fs::write(&path, &component).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
