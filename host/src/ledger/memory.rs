@@ -52,16 +52,11 @@ struct Inner {
 
 /// See the module docs. [`MemoryLedger::for_replay`] keeps only what a replay's rules
 /// need, which keeps a long simulation fast and its memory small.
+#[derive(Default)]
 pub struct MemoryLedger {
     inner: Mutex<Inner>,
     /// Made by [`MemoryLedger::for_replay`].
     replay: bool,
-}
-
-impl Default for MemoryLedger {
-    fn default() -> Self {
-        MemoryLedger { inner: Mutex::default(), replay: false }
-    }
 }
 
 impl MemoryLedger {
