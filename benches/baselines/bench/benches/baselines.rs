@@ -13,7 +13,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use perk_host::runtime::{BoundPolicy, Input};
-use perk_host::{Isolation, Limits, Runtime};
+use perk_host::{Detail, Isolation, Limits, Runtime};
 use perk_sdk::testing::config_json;
 use perk_sdk::{Context, Customer, LineItem, Outcome, Policy, Purchase, Reward};
 use rhai::{Dynamic, Engine, Map, Scope, AST};
@@ -228,7 +228,7 @@ fn bench(c: &mut Criterion) {
     let names = ["points", "punch-card", "cashback"];
 
     // Same answers everywhere, or the comparison means nothing.
-    let input = Input::purchase(&p, &cu, 0, None);
+    let input = Input::purchase(&p, &cu, 0, None, Detail::Full);
     for (i, name) in names.iter().enumerate() {
         let want = native(i, &p, &cu, &ctxs, &cfg);
         assert!(amount(&want) > 0, "{name}: the bench purchase should earn something");
@@ -240,7 +240,7 @@ fn bench(c: &mut Criterion) {
     for (i, name) in names.iter().enumerate() {
         let mut g = c.benchmark_group(*name);
         g.bench_function("native", |b| b.iter(|| native(i, black_box(&p), black_box(&cu), &ctxs, &cfg)));
-        g.bench_function("perk", |b| b.iter(|| perk.call(i, &Input::purchase(black_box(&p), black_box(&cu), 0, None))));
+        g.bench_function("perk", |b| b.iter(|| perk.call(i, &Input::purchase(black_box(&p), black_box(&cu), 0, None, Detail::Full))));
         g.bench_function("rhai", |b| b.iter(|| rhai.eval(&mut Rhai::scope(black_box(&p), black_box(&cu)), i, 4)));
         let state: &[u8] = if i == 1 { STAMPS } else { &[] };
         g.bench_function("extism", |b| b.iter(|| extism.call(name, black_box(&p), black_box(&cu), state)));
@@ -251,7 +251,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("native", |b| b.iter(|| (0..3).map(|i| amount(&native(i, black_box(&p), black_box(&cu), &ctxs, &cfg))).sum::<i64>()));
     g.bench_function("perk", |b| {
         b.iter(|| {
-            let input = Input::purchase(black_box(&p), black_box(&cu), 0, None);
+            let input = Input::purchase(black_box(&p), black_box(&cu), 0, None, Detail::Full);
             (0..3).map(|i| amount(&perk.call(i, &input))).sum::<i64>()
         })
     });
