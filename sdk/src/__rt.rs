@@ -176,6 +176,128 @@ mod guest {
         r
     }
 
+    // ------------------------------------------------------------------ the exports
+    //
+    // Written against the canonical ABI by hand rather than by wit-bindgen's `export!`, for
+    // one reason: wit-bindgen gives every export that answers a list or string a
+    // post-return function, which the host must enter after reading each answer only to
+    // free it — a fourth guest entry per call, for memory the arena rewinds anyway. Without
+    // it a stateless call enters the guest twice (`cabi_realloc` for the input, the call).
+    // The signatures are checked against `policy.wit` when the module is componentized.
+
+    /// Where an answer of more than one flat value goes (the canonical ABI's return area):
+    /// a `string` as (pointer, length); a `result` as its case (a byte, widened to a word
+    /// here) then (pointer, length). One area, as wasm32 guests are single-threaded and the
+    /// host reads an answer before it makes the next call.
+    #[repr(C, align(4))]
+    struct ReturnArea(std::cell::UnsafeCell<[u32; 3]>);
+    // SAFETY: wasm32 guests are single-threaded.
+    unsafe impl Sync for ReturnArea {}
+    static RETURN_AREA: ReturnArea = ReturnArea(std::cell::UnsafeCell::new([0; 3]));
+
+    fn return_words(words: [u32; 3]) -> *mut u8 {
+        let area = RETURN_AREA.0.get();
+        // SAFETY: single-threaded; the host reads the area before the next export call.
+        unsafe { *area = words };
+        area.cast()
+    }
+
+    /// A `result<list<u8>, string>` answer. Its bytes stay where they are until the next
+    /// call's first allocation rewinds the call region: after the host has read them.
+    fn answer_result(r: Result<Vec<u8>, String>) -> *mut u8 {
+        let (case, bytes) = match r {
+            Ok(v) => (0, std::mem::ManuallyDrop::new(v)),
+            Err(s) => (1, std::mem::ManuallyDrop::new(s.into_bytes())),
+        };
+        return_words([case, bytes.as_ptr() as u32, bytes.len() as u32])
+    }
+
+    /// A list or string argument the host lowered into the call region (through
+    /// `cabi_realloc`); borrowed, as nothing in the call region is freed one by one.
+    ///
+    /// # Safety
+    /// `ptr` and `len` are a list argument the host passed to this call.
+    unsafe fn arg<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
+        if len == 0 {
+            return &[];
+        }
+        // SAFETY: the caller's contract; the canonical ABI checked the range is in memory.
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+
+    /// Every export starts here: static constructors once (as wit-bindgen's exports do),
+    /// and `cabi_realloc` kept in the module (the host lowers arguments through it).
+    #[inline(always)]
+    fn enter() {
+        wit_bindgen::rt::run_ctors_once();
+        wit_bindgen::rt::maybe_link_cabi_realloc();
+    }
+
+    /// `describe`: the JSON, written at compile time, answered in place.
+    pub fn export_describe(json: &'static str) -> *mut u8 {
+        enter();
+        return_words([json.as_ptr() as u32, json.len() as u32, 0])
+    }
+
+    /// `configure(policy-id: string, config: string) -> result<_, string>`.
+    ///
+    /// # Safety
+    /// Called by the host with the canonical ABI's lowering of its arguments.
+    pub unsafe fn export_configure<P: Policy>(id: *const u8, id_len: usize, config: *const u8, config_len: usize) -> *mut u8 {
+        enter();
+        // SAFETY: the host lowered both as strings, which the canonical ABI keeps UTF-8.
+        let (id, config) =
+            unsafe { (std::str::from_utf8_unchecked(arg(id, id_len)), std::str::from_utf8_unchecked(arg(config, config_len))) };
+        match configure::<P>(id, config) {
+            Ok(()) => return_words([0; 3]),
+            Err(e) => answer_result(Err(e)),
+        }
+    }
+
+    /// `on-purchase(input: list<u8>, state: option<list<u8>>) -> result<list<u8>, string>`.
+    ///
+    /// # Safety
+    /// Called by the host with the canonical ABI's lowering of its arguments.
+    pub unsafe fn export_on_purchase<P: Policy>(
+        input: *const u8,
+        input_len: usize,
+        has_state: u32,
+        state: *const u8,
+        state_len: usize,
+    ) -> *mut u8 {
+        enter();
+        // SAFETY: the host's arguments; a `none` state's words are not a list.
+        let (input, state) = unsafe { (arg(input, input_len), if has_state == 0 { &[][..] } else { arg(state, state_len) }) };
+        answer_result(on_purchase::<P>(input, state))
+    }
+
+    /// `on-event(input: list<u8>, state: option<list<u8>>) -> result<list<u8>, string>`.
+    ///
+    /// # Safety
+    /// Called by the host with the canonical ABI's lowering of its arguments.
+    pub unsafe fn export_on_event<P: Policy>(
+        input: *const u8,
+        input_len: usize,
+        has_state: u32,
+        state: *const u8,
+        state_len: usize,
+    ) -> *mut u8 {
+        enter();
+        // SAFETY: as in `export_on_purchase`.
+        let (input, state) = unsafe { (arg(input, input_len), if has_state == 0 { &[][..] } else { arg(state, state_len) }) };
+        answer_result(on_event::<P>(input, state))
+    }
+
+    /// `on-purchase-batch(batch: list<u8>) -> result<list<u8>, string>`.
+    ///
+    /// # Safety
+    /// Called by the host with the canonical ABI's lowering of its argument.
+    pub unsafe fn export_on_purchase_batch<P: Policy>(batch: *const u8, batch_len: usize) -> *mut u8 {
+        enter();
+        // SAFETY: the host's argument.
+        answer_result(on_purchase_batch::<P>(unsafe { arg(batch, batch_len) }))
+    }
+
     /// The instance's policy id and parsed config, set by `configure` once and kept for the
     /// instance's life (in the arena's kept region).
     struct Configured(std::cell::UnsafeCell<Option<(String, Box<dyn std::any::Any>)>>);
@@ -185,11 +307,11 @@ mod guest {
 
     /// Parses the config and keeps it with the policy id, both copied out of the call
     /// region (the arguments live there) into memory kept for the instance's life.
-    pub fn configure<P: Policy>(policy_id: String, config: String) -> Result<(), String> {
+    fn configure<P: Policy>(policy_id: &str, config: &str) -> Result<(), String> {
         call(|| {
             let kept = crate::arena::persistent(|| {
-                let parsed = crate::parse_config::<P>(&config).map(|c| Box::new(c) as Box<dyn std::any::Any>);
-                parsed.map(|c| (policy_id.as_str().to_owned(), c))
+                let parsed = crate::parse_config::<P>(config).map(|c| Box::new(c) as Box<dyn std::any::Any>);
+                parsed.map(|c| (policy_id.to_owned(), c))
             });
             let kept = kept.map_err(crate::Error::into_message)?;
             // SAFETY: single-threaded; the slot is only touched here and in `configured`.
@@ -210,21 +332,21 @@ mod guest {
         }
     }
 
-    pub fn on_purchase<P: Policy>(input: Vec<u8>, state: Vec<u8>) -> Result<Vec<u8>, String> {
+    fn on_purchase<P: Policy>(input: &[u8], state: &[u8]) -> Result<Vec<u8>, String> {
         call(|| {
             let (id, config) = configured::<P>()?;
             let mut out = wire::Writer::default();
-            purchase::<P>(id, config, &input, &state, &mut out)?;
+            purchase::<P>(id, config, input, state, &mut out)?;
             Ok(out.buf)
         })
     }
 
     /// Every call of the batch as [`on_purchase`] makes it, one after the other; what they
     /// allocate is dropped with the batch.
-    pub fn on_purchase_batch<P: Policy>(batch: Vec<u8>) -> Result<Vec<u8>, String> {
+    fn on_purchase_batch<P: Policy>(batch: &[u8]) -> Result<Vec<u8>, String> {
         call(|| {
             let (id, config) = configured::<P>()?;
-            let mut calls = wire::BatchCalls::new(&batch);
+            let mut calls = wire::BatchCalls::new(batch);
             let mut w = wire::Writer::with_capacity(batch.len());
             w.len(calls.len());
             // Each outcome is encoded here, then copied after its length.
@@ -257,15 +379,15 @@ mod guest {
         answer(P::on_purchase(config, p, c, &ctx), ctx, out)
     }
 
-    pub fn on_event<P: Policy>(input: Vec<u8>, state: Vec<u8>) -> Result<Vec<u8>, String> {
+    fn on_event<P: Policy>(input: &[u8], state: &[u8]) -> Result<Vec<u8>, String> {
         call(|| {
             let (id, config) = configured::<P>()?;
             // SAFETY: the host encodes inputs with `wire::encode_event_input`.
             let decoded =
-                unsafe { wire::decode_event_input_in_place(&input) }.map_err(|e| crate::text::concat(&["input: ", &e.message()]))?;
+                unsafe { wire::decode_event_input_in_place(input) }.map_err(|e| crate::text::concat(&["input: ", &e.message()]))?;
             let (head, e, c) = &*decoded;
             crate::outcome::set_explaining(head.explain);
-            let ctx = context(id, head, &state);
+            let ctx = context(id, head, state);
             let mut out = wire::Writer::default();
             answer(P::on_event(config, e, c, &ctx), ctx, &mut out)?;
             Ok(out.buf)
@@ -344,7 +466,9 @@ macro_rules! __export_policy {
     ($ty:ty, $description:expr) => {};
 }
 
-/// Expands to the component exports for policy type `$ty` (wasm builds only).
+/// Expands to the component exports for policy type `$ty` (wasm builds only): the
+/// `perk:policy` world's functions under their core names, each a thin call into
+/// `__rt` (which writes them against the canonical ABI; see there).
 #[cfg(not(feature = "no-component-exports"))]
 #[macro_export]
 #[doc(hidden)]
@@ -352,46 +476,54 @@ macro_rules! __export_policy {
     ($ty:ty, $description:expr) => {
         #[cfg(target_arch = "wasm32")]
         const _: () = {
-            struct __PerkExport;
-            impl $crate::__bindings::Guest for __PerkExport {
-                fn describe() -> ::std::string::String {
-                    const PARTS: $crate::__rt::DescribeParts = $crate::__rt::DescribeParts {
-                        name: env!("CARGO_PKG_NAME"),
-                        version: env!("CARGO_PKG_VERSION"),
-                        description: $description,
-                        config_schema: <$ty as $crate::Policy>::CONFIG_SCHEMA,
-                    };
-                    const LEN: usize = $crate::__rt::describe_len(&PARTS);
-                    const JSON: [u8; LEN] = $crate::__rt::describe_json::<LEN>(&PARTS);
-                    const TEXT: &str = match ::std::str::from_utf8(&JSON) {
-                        Ok(s) => s,
-                        Err(_) => panic!("describe JSON is not UTF-8"),
-                    };
-                    $crate::__rt::call(|| TEXT.to_owned())
-                }
-                fn configure(
-                    policy_id: ::std::string::String,
-                    config: ::std::string::String,
-                ) -> ::std::result::Result<(), ::std::string::String> {
-                    $crate::__rt::configure::<$ty>(policy_id, config)
-                }
-                fn on_purchase(
-                    input: ::std::vec::Vec<u8>,
-                    state: ::std::vec::Vec<u8>,
-                ) -> ::std::result::Result<::std::vec::Vec<u8>, ::std::string::String> {
-                    $crate::__rt::on_purchase::<$ty>(input, state)
-                }
-                fn on_event(
-                    input: ::std::vec::Vec<u8>,
-                    state: ::std::vec::Vec<u8>,
-                ) -> ::std::result::Result<::std::vec::Vec<u8>, ::std::string::String> {
-                    $crate::__rt::on_event::<$ty>(input, state)
-                }
-                fn on_purchase_batch(batch: ::std::vec::Vec<u8>) -> ::std::result::Result<::std::vec::Vec<u8>, ::std::string::String> {
-                    $crate::__rt::on_purchase_batch::<$ty>(batch)
-                }
+            #[unsafe(export_name = "describe")]
+            extern "C" fn __perk_describe() -> *mut u8 {
+                const PARTS: $crate::__rt::DescribeParts = $crate::__rt::DescribeParts {
+                    name: env!("CARGO_PKG_NAME"),
+                    version: env!("CARGO_PKG_VERSION"),
+                    description: $description,
+                    config_schema: <$ty as $crate::Policy>::CONFIG_SCHEMA,
+                };
+                const LEN: usize = $crate::__rt::describe_len(&PARTS);
+                const JSON: [u8; LEN] = $crate::__rt::describe_json::<LEN>(&PARTS);
+                const TEXT: &str = match ::std::str::from_utf8(&JSON) {
+                    Ok(s) => s,
+                    Err(_) => panic!("describe JSON is not UTF-8"),
+                };
+                $crate::__rt::export_describe(TEXT)
             }
-    $crate::__bindings::export!(__PerkExport with_types_in $crate::__bindings);
+            #[unsafe(export_name = "configure")]
+            unsafe extern "C" fn __perk_configure(id: *const u8, id_len: usize, config: *const u8, config_len: usize) -> *mut u8 {
+                // SAFETY: the host calls it with the canonical ABI's lowering of its arguments.
+                unsafe { $crate::__rt::export_configure::<$ty>(id, id_len, config, config_len) }
+            }
+            #[unsafe(export_name = "on-purchase")]
+            unsafe extern "C" fn __perk_on_purchase(
+                input: *const u8,
+                input_len: usize,
+                has_state: u32,
+                state: *const u8,
+                state_len: usize,
+            ) -> *mut u8 {
+                // SAFETY: as above.
+                unsafe { $crate::__rt::export_on_purchase::<$ty>(input, input_len, has_state, state, state_len) }
+            }
+            #[unsafe(export_name = "on-event")]
+            unsafe extern "C" fn __perk_on_event(
+                input: *const u8,
+                input_len: usize,
+                has_state: u32,
+                state: *const u8,
+                state_len: usize,
+            ) -> *mut u8 {
+                // SAFETY: as above.
+                unsafe { $crate::__rt::export_on_event::<$ty>(input, input_len, has_state, state, state_len) }
+            }
+            #[unsafe(export_name = "on-purchase-batch")]
+            unsafe extern "C" fn __perk_on_purchase_batch(batch: *const u8, batch_len: usize) -> *mut u8 {
+                // SAFETY: as above.
+                unsafe { $crate::__rt::export_on_purchase_batch::<$ty>(batch, batch_len) }
+            }
         };
     };
 }

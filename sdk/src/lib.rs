@@ -61,13 +61,10 @@ pub mod __rt;
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 pub mod __bindings {
-    wit_bindgen::generate!({
-        world: "policy",
-        path: "wit",
-        pub_export_macro: true,
-        default_bindings_module: "perk_sdk::__bindings",
-        export_macro_name: "export",
-    });
+    // The `log` import and the WIT types (and the world's description, which
+    // `wit-component` reads). The exports are written in `__rt`, without wit-bindgen's
+    // `export!` (which would add a post-return entry to every call).
+    wit_bindgen::generate!({ world: "policy", path: "wit" });
 }
 
 pub use config::{Percent, RewardSpec};

@@ -43,7 +43,39 @@ text_like!(str, String);
 /// append's capacity check and copy (module size; `text!` reserved the capacity).
 #[inline(never)]
 fn push_str(out: &mut String, s: &str) {
-    out.push_str(s);
+    // SAFETY: appends whole UTF-8 text.
+    append(unsafe { out.as_mut_vec() }, s.as_bytes());
+}
+
+/// `out.extend_from_slice(bytes)`, with short copies as a few word moves. In a guest every
+/// copy of unknown length is a `memory.copy`, which wasmtime runs as a call out of compiled
+/// code into the runtime; the names, codes and reasons a call copies are mostly a few
+/// bytes long.
+#[inline(never)]
+pub(crate) fn append(out: &mut Vec<u8>, bytes: &[u8]) {
+    let n = bytes.len();
+    if n > 16 {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    out.reserve(n);
+    // SAFETY: `n` bytes are reserved past the end and every access is within `bytes` or
+    // those; the pairs of moves overlap when `n` is short of twice their width.
+    unsafe {
+        let (src, dst) = (bytes.as_ptr(), out.as_mut_ptr().add(out.len()));
+        if n >= 8 {
+            dst.cast::<u64>().write_unaligned(src.cast::<u64>().read_unaligned());
+            dst.add(n - 8).cast::<u64>().write_unaligned(src.add(n - 8).cast::<u64>().read_unaligned());
+        } else if n >= 4 {
+            dst.cast::<u32>().write_unaligned(src.cast::<u32>().read_unaligned());
+            dst.add(n - 4).cast::<u32>().write_unaligned(src.add(n - 4).cast::<u32>().read_unaligned());
+        } else if n > 0 {
+            *dst = *src;
+            *dst.add(n / 2) = *src.add(n / 2);
+            *dst.add(n - 1) = *src.add(n - 1);
+        }
+        out.set_len(out.len() + n);
+    }
 }
 
 impl Piece for char {
@@ -247,6 +279,20 @@ macro_rules! __text {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn append_copies_every_length_exactly() {
+        let source: Vec<u8> = (1..=40).collect();
+        for prefix in [0, 1, 7] {
+            for n in 0..=source.len() {
+                let mut out = vec![0xAA; prefix];
+                append(&mut out, &source[..n]);
+                append(&mut out, &source[n..]);
+                assert_eq!(&out[..prefix], &vec![0xAA; prefix][..], "prefix {prefix}, n {n}");
+                assert_eq!(&out[prefix..], &source[..], "prefix {prefix}, n {n}");
+            }
+        }
+    }
 
     #[test]
     fn pieces_read_as_their_display() {

@@ -79,7 +79,7 @@ impl Writer {
 
     pub fn bytes(&mut self, b: &[u8]) {
         self.len(b.len());
-        self.buf.extend_from_slice(b);
+        crate::text::append(&mut self.buf, b);
     }
 
     pub fn str(&mut self, s: &str) {
@@ -141,10 +141,60 @@ impl Writer {
     }
 }
 
+// Exact encoded sizes, so an input is written into one allocation (a guess that fell short
+// cost a regrowth and a copy on every evaluation).
+
+/// The head's fixed bytes: version, clock, explain (the variant comes on top).
+const HEAD: usize = 1 + 8 + 1;
+
+fn opt_str_size(s: Option<&str>) -> usize {
+    1 + s.map_or(0, |s| 4 + s.len())
+}
+
+fn strs_size(list: &[String]) -> usize {
+    4 + list.iter().map(|s| 4 + s.len()).sum::<usize>()
+}
+
+fn pairs_size(list: &[(String, String)]) -> usize {
+    4 + list.iter().map(|(k, v)| 8 + k.len() + v.len()).sum::<usize>()
+}
+
+fn customer_size(c: &Customer) -> usize {
+    4 + c.id.len()
+        + opt_str_size(c.tier.as_deref())
+        + 8
+        + 8
+        + 4
+        + 1
+        + c.first_purchase_at.map_or(0, |_| 8)
+        + 1
+        + c.last_purchase_at.map_or(0, |_| 8)
+        + opt_str_size(c.birthday.as_deref())
+        + strs_size(&c.segments)
+}
+
+fn purchase_input_size(variant: Option<&str>, p: &Purchase, c: &Customer) -> usize {
+    let items: usize = p.items.iter().map(|i| 4 + i.sku.len() + 4 + i.category.len() + 4 + 8 + strs_size(&i.tags)).sum();
+    HEAD + opt_str_size(variant)
+        + (4 + p.id.len())
+        + (4 + p.customer_id.len())
+        + 8
+        + (4 + p.currency.len())
+        + 8
+        + 8
+        + 4
+        + items
+        + (4 + p.channel.len())
+        + opt_str_size(p.partner.as_deref())
+        + strs_size(&p.coupons)
+        + pairs_size(&p.attributes)
+        + customer_size(c)
+}
+
 /// A `purchase-input`: the host's clock, the customer's experiment variant, whether the
 /// host shows reasons, the purchase and the customer.
 pub fn encode_purchase_input(now: Timestamp, variant: Option<&str>, explain: bool, p: &Purchase, c: &Customer) -> Vec<u8> {
-    let mut w = Writer::with_capacity(128 + p.items.len() * 32);
+    let mut w = Writer::with_capacity(purchase_input_size(variant, p, c));
     w.head(now, variant, explain);
     w.str(&p.id);
     w.str(&p.customer_id);
@@ -171,7 +221,18 @@ pub fn encode_purchase_input(now: Timestamp, variant: Option<&str>, explain: boo
 /// An `event-input`: the clock, the variant, whether reasons are shown, the event and the
 /// customer.
 pub fn encode_event_input(now: Timestamp, variant: Option<&str>, explain: bool, e: &Event, c: &Customer) -> Vec<u8> {
-    let mut w = Writer::with_capacity(96);
+    let mut w = Writer::with_capacity(
+        HEAD + opt_str_size(variant)
+            + 4
+            + e.id.len()
+            + 4
+            + e.customer_id.len()
+            + 8
+            + 4
+            + e.kind.len()
+            + pairs_size(&e.attributes)
+            + customer_size(c),
+    );
     w.head(now, variant, explain);
     w.str(&e.id);
     w.str(&e.customer_id);
@@ -215,7 +276,14 @@ fn outcome_size(o: &Outcome) -> usize {
 /// [`encode_outcome`] into `w` (cleared first), reusing its buffer.
 pub fn encode_outcome_into(w: &mut Writer, o: &Outcome) {
     w.buf.clear();
-    w.buf.reserve(outcome_size(o));
+    let size = outcome_size(o);
+    if w.buf.capacity() == 0 {
+        // An allocation of the right size straight away (`reserve` on an empty vector
+        // takes the out-of-line growth path: a guest's every call answers here).
+        w.buf = Vec::with_capacity(size);
+    } else {
+        w.buf.reserve(size);
+    }
     w.len(o.rewards.len());
     for g in &o.rewards {
         match &g.reward {
@@ -665,7 +733,7 @@ fn purchase_input(r: &mut Reader) -> (Head, Purchase, Customer) {
         ..Default::default()
     };
     let n = r.len();
-    p.items.reserve(n);
+    p.items = Vec::with_capacity(n);
     for _ in 0..n {
         p.items.push(LineItem { sku: r.string(), category: r.string(), quantity: r.u32(), unit_price: r.i64(), tags: r.strings() });
     }
@@ -800,6 +868,23 @@ mod tests {
         let e = Event::new("e-1", "review").with_attribute("stars", "5");
         let (head, e2, c2) = decode_event_input(&encode_event_input(-1, None, false, &e, &c)).unwrap();
         assert_eq!((head.now, head.variant, head.explain, e2, c2), (-1, None, false, e, c));
+    }
+
+    /// Inputs are written into one allocation of exactly their size, with every optional
+    /// part present or absent.
+    #[test]
+    fn input_sizes_are_exact() {
+        let (p, c) = sample();
+        let (mut bare_p, mut bare_c) = (Purchase::new("p", 1), Customer::new("c"));
+        bare_c.last_purchase_at = Some(5);
+        bare_p.items.push(LineItem::new("a", "b", 1, 2));
+        for (variant, p, c) in [(Some("variant-b"), &p, &c), (None, &bare_p, &bare_c), (None, &p, &bare_c), (Some(""), &bare_p, &c)] {
+            let bytes = encode_purchase_input(1, variant, false, p, c);
+            assert_eq!((bytes.len(), bytes.capacity()), (purchase_input_size(variant, p, c), bytes.len()), "{variant:?} {p:?}");
+            let e = Event::new("e-1", "review").with_attribute("stars", "5");
+            let bytes = encode_event_input(1, variant, true, &e, c);
+            assert_eq!(bytes.len(), bytes.capacity(), "{variant:?} {e:?}");
+        }
     }
 
     #[test]

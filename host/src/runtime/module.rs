@@ -26,7 +26,7 @@ pub enum LoadError {
     Componentize(String),
     #[error("invalid component: {0}")]
     Compile(String),
-    #[error("does not export the perk:policy@0.3 world (describe, configure, on-purchase, on-event, on-purchase-batch; rebuild it with this perk-sdk): {0}")]
+    #[error("does not export the perk:policy@0.4 world (describe, configure, on-purchase, on-event, on-purchase-batch; rebuild it with this perk-sdk): {0}")]
     Exports(String),
     #[error("`describe` failed: {0}")]
     Describe(String),
@@ -384,6 +384,8 @@ impl BoundPolicy {
         if size > limits.input_size {
             return Err(call::failure(FailureKind::InputTooLarge, format!("inputs of {size} bytes; the limit is {}", limits.input_size)));
         }
+        // No state crosses as `none`: one list to lower instead of two.
+        let state = (!state.is_empty()).then_some(state);
         let (r, logs) = match input.kind {
             Kind::Purchase => inst.call(limits, |pol, s| pol.call_on_purchase(s, &input.bytes, state))?,
             Kind::Event => inst.call(limits, |pol, s| pol.call_on_event(s, &input.bytes, state))?,
