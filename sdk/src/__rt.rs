@@ -254,11 +254,13 @@ mod guest {
         }
     }
 
-    /// `on-purchase(input: list<u8>, state: option<list<u8>>) -> result<list<u8>, string>`.
+    /// `on-purchase` and `on-event`: `(input: list<u8>, state: option<list<u8>>) ->
+    /// result<list<u8>, string>`, answered by `call` ([`on_purchase`] or [`on_event`]).
     ///
     /// # Safety
     /// Called by the host with the canonical ABI's lowering of its arguments.
-    pub unsafe fn export_on_purchase<P: Policy>(
+    pub unsafe fn export_input_call(
+        call: impl FnOnce(&[u8], &[u8]) -> Result<Vec<u8>, String>,
         input: *const u8,
         input_len: usize,
         has_state: u32,
@@ -268,24 +270,7 @@ mod guest {
         enter();
         // SAFETY: the host's arguments; a `none` state's words are not a list.
         let (input, state) = unsafe { (arg(input, input_len), if has_state == 0 { &[][..] } else { arg(state, state_len) }) };
-        answer_result(on_purchase::<P>(input, state))
-    }
-
-    /// `on-event(input: list<u8>, state: option<list<u8>>) -> result<list<u8>, string>`.
-    ///
-    /// # Safety
-    /// Called by the host with the canonical ABI's lowering of its arguments.
-    pub unsafe fn export_on_event<P: Policy>(
-        input: *const u8,
-        input_len: usize,
-        has_state: u32,
-        state: *const u8,
-        state_len: usize,
-    ) -> *mut u8 {
-        enter();
-        // SAFETY: as in `export_on_purchase`.
-        let (input, state) = unsafe { (arg(input, input_len), if has_state == 0 { &[][..] } else { arg(state, state_len) }) };
-        answer_result(on_event::<P>(input, state))
+        answer_result(call(input, state))
     }
 
     /// `on-purchase-batch(batch: list<u8>) -> result<list<u8>, string>`.
@@ -332,7 +317,7 @@ mod guest {
         }
     }
 
-    fn on_purchase<P: Policy>(input: &[u8], state: &[u8]) -> Result<Vec<u8>, String> {
+    pub fn on_purchase<P: Policy>(input: &[u8], state: &[u8]) -> Result<Vec<u8>, String> {
         call(|| {
             let (id, config) = configured::<P>()?;
             let mut out = wire::Writer::default();
@@ -379,7 +364,7 @@ mod guest {
         answer(P::on_purchase(config, p, c, &ctx), ctx, out)
     }
 
-    fn on_event<P: Policy>(input: &[u8], state: &[u8]) -> Result<Vec<u8>, String> {
+    pub fn on_event<P: Policy>(input: &[u8], state: &[u8]) -> Result<Vec<u8>, String> {
         call(|| {
             let (id, config) = configured::<P>()?;
             // SAFETY: the host encodes inputs with `wire::encode_event_input`.
@@ -506,7 +491,7 @@ macro_rules! __export_policy {
                 state_len: usize,
             ) -> *mut u8 {
                 // SAFETY: as above.
-                unsafe { $crate::__rt::export_on_purchase::<$ty>(input, input_len, has_state, state, state_len) }
+                unsafe { $crate::__rt::export_input_call($crate::__rt::on_purchase::<$ty>, input, input_len, has_state, state, state_len) }
             }
             #[unsafe(export_name = "on-event")]
             unsafe extern "C" fn __perk_on_event(
@@ -517,7 +502,7 @@ macro_rules! __export_policy {
                 state_len: usize,
             ) -> *mut u8 {
                 // SAFETY: as above.
-                unsafe { $crate::__rt::export_on_event::<$ty>(input, input_len, has_state, state, state_len) }
+                unsafe { $crate::__rt::export_input_call($crate::__rt::on_event::<$ty>, input, input_len, has_state, state, state_len) }
             }
             #[unsafe(export_name = "on-purchase-batch")]
             unsafe extern "C" fn __perk_on_purchase_batch(batch: *const u8, batch_len: usize) -> *mut u8 {
