@@ -1,13 +1,14 @@
 //! One call on an instance (fresh or warm): the store, its limits, the log import, the
 //! conversions across the boundary, and what went wrong when it did.
 
-use super::bindings::{types as w, Policy, PolicyImports, PolicyPre};
+use super::bindings::{types as w, Policy, PolicyImports, PolicyIndices};
 use super::{Detail, Limits};
 use perk_sdk::wire::Skipped;
 use perk_sdk::{Outcome, Reward};
 use serde::Serialize;
 use std::time::Duration;
-use wasmtime::{ResourceLimiter, Store, StoreContextMut, Trap, UpdateDeadline};
+use wasmtime::component::{ComponentExportIndex, Func, InstancePre, TypedFunc, WasmList, WasmStr};
+use wasmtime::{Engine, ResourceLimiter, Store, StoreContextMut, Trap, UpdateDeadline};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LogLine {
@@ -152,28 +153,124 @@ fn truncate(s: &mut String, max: usize) {
     }
 }
 
+/// A component ready to instantiate on one engine: the world's exports found and
+/// type-checked once (bindgen's `PolicyIndices`), and the calls whose answers the host reads
+/// where the guest wrote them.
+#[derive(Clone)]
+pub(super) struct Pre {
+    instance_pre: InstancePre<GuestState>,
+    indices: PolicyIndices,
+    on_purchase: ComponentExportIndex,
+    on_event: ComponentExportIndex,
+    on_purchase_batch: ComponentExportIndex,
+}
+
+impl Pre {
+    /// Fails, naming the export, when the component does not export the world.
+    pub fn new(instance_pre: InstancePre<GuestState>) -> wasmtime::Result<Self> {
+        let indices = PolicyIndices::new(&instance_pre)?;
+        let index =
+            |name: &str| instance_pre.component().get_export_index(None, name).ok_or_else(|| wasmtime::format_err!("no export `{name}`"));
+        Ok(Pre {
+            on_purchase: index("on-purchase")?,
+            on_event: index("on-event")?,
+            on_purchase_batch: index("on-purchase-batch")?,
+            indices,
+            instance_pre,
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        self.instance_pre.engine()
+    }
+}
+
+/// `on-purchase` and `on-event`, their answer lifted as a view of guest memory.
+type InputCall<'a> = TypedFunc<(&'a [u8], Option<&'a [u8]>), (Result<WasmList<u8>, WasmStr>,)>;
+/// `on-purchase-batch`, the same way.
+type BatchCall<'a> = TypedFunc<(&'a [u8],), (Result<WasmList<u8>, WasmStr>,)>;
+
+/// Which export a call with an input goes to.
+#[derive(Clone, Copy)]
+pub(super) enum InputExport {
+    OnPurchase,
+    OnEvent,
+}
+
 /// An instance with its store: used once (fresh isolation) or kept warm in a pool.
 pub(super) struct Instance {
     store: Store<GuestState>,
     policy: Policy,
+    on_purchase: Func,
+    on_event: Func,
+    on_purchase_batch: Func,
     /// Calls served so far.
     pub calls: u32,
 }
 
 impl Instance {
     /// A new instance on the engine `pre` was made for.
-    pub fn new(pre: &PolicyPre<GuestState>, limits: &Limits) -> Result<Self, Failure> {
+    pub fn new(pre: &Pre, limits: &Limits) -> Result<Self, Failure> {
         let mut store = Store::new(pre.engine(), GuestState::new(limits));
         store.limiter(|s| s as &mut dyn ResourceLimiter);
         store.epoch_deadline_callback(on_tick);
         store.set_epoch_deadline(1);
-        match pre.instantiate(&mut store) {
-            Ok(policy) => Ok(Instance { store, policy, calls: 0 }),
+        let made = pre.instance_pre.instantiate(&mut store).and_then(|instance| {
+            let policy = pre.indices.load(&mut store, &instance)?;
+            let mut func = |index: &ComponentExportIndex| {
+                instance.get_func(&mut store, index).ok_or_else(|| wasmtime::format_err!("an export checked at load is missing"))
+            };
+            Ok((policy, func(&pre.on_purchase)?, func(&pre.on_event)?, func(&pre.on_purchase_batch)?))
+        });
+        match made {
+            Ok((policy, on_purchase, on_event, on_purchase_batch)) => {
+                Ok(Instance { store, policy, on_purchase, on_event, on_purchase_batch, calls: 0 })
+            }
             Err(e) => {
                 let logs = store.data_mut().take_logs();
                 Err(classify(e, store.data(), limits, logs))
             }
         }
+    }
+
+    /// `on-purchase` or `on-event` with an encoded input and the stored state; `read` gets
+    /// the answer (the outcome's bytes or the policy's error) where the guest wrote it,
+    /// without a copy.
+    pub fn call_input<R>(
+        &mut self,
+        limits: &Limits,
+        export: InputExport,
+        input: &[u8],
+        state: Option<&[u8]>,
+        read: impl FnOnce(Result<&[u8], &str>) -> R,
+    ) -> Result<(R, Vec<LogLine>), Failure> {
+        let func = match export {
+            InputExport::OnPurchase => self.on_purchase,
+            InputExport::OnEvent => self.on_event,
+        };
+        // SAFETY: `PolicyIndices::new` type-checked both exports as `func(list<u8>,
+        // option<list<u8>>) -> result<list<u8>, string>`, which these types lower and lift
+        // (`WasmList<u8>` and `WasmStr` lift what `Vec<u8>` and `String` do, in place).
+        let typed: InputCall<'_> = unsafe { TypedFunc::new_unchecked(func) };
+        self.call(limits, |_, store| {
+            let (answer,) = typed.call(&mut *store, (input, state))?;
+            read_in_place(answer, store, read)
+        })
+    }
+
+    /// `on-purchase-batch`; `read` gets the answer as [`call_input`](Self::call_input)'s.
+    pub fn call_batch<R>(
+        &mut self,
+        limits: &Limits,
+        batch: &[u8],
+        read: impl FnOnce(Result<&[u8], &str>) -> R,
+    ) -> Result<(R, Vec<LogLine>), Failure> {
+        // SAFETY: type-checked as `func(list<u8>) -> result<list<u8>, string>`, as above.
+        let typed: BatchCall<'_> = unsafe { TypedFunc::new_unchecked(self.on_purchase_batch) };
+        self.call(limits, |_, store| {
+            let (answer,) = typed.call(&mut *store, (batch,))?;
+            read_in_place(answer, store, read)
+        })
     }
 
     /// Runs `f` with a full CPU-time budget, and classifies what went wrong. After an `Err`
@@ -193,6 +290,19 @@ impl Instance {
             Err(e) => Err(classify(e, self.store.data(), limits, logs)),
         }
     }
+}
+
+/// Hands an answer lifted as a view of guest memory to `read`; a policy error that is not
+/// UTF-8 fails the call as a trap (as lifting it as a `String` did).
+fn read_in_place<R>(
+    answer: Result<WasmList<u8>, WasmStr>,
+    store: &Store<GuestState>,
+    read: impl FnOnce(Result<&[u8], &str>) -> R,
+) -> wasmtime::Result<R> {
+    Ok(match answer {
+        Ok(bytes) => read(Ok(bytes.as_le_slice(store))),
+        Err(message) => read(Err(&message.to_str(store)?)),
+    })
 }
 
 /// A clock tick passed during a call (see `clock.rs`): the first one starts the call's CPU

@@ -1,6 +1,5 @@
 //! Loading a policy: bytes → checked, compiled (or cached) component → ready to instantiate.
 
-use super::bindings::PolicyPre;
 use super::call::{self, Failure, FailureKind, GuestState, Instance, LogLine};
 use super::{content_hash, Detail, Isolation, Runtime};
 use perk_sdk::{Customer, Event, LineItem, Outcome, Purchase};
@@ -56,10 +55,10 @@ pub struct PolicyModule {
     size: usize,
     describe: Describe,
     /// Ready to instantiate on the pooled engine.
-    pre: PolicyPre<GuestState>,
+    pre: call::Pre,
     /// The module's bytes, for the fresh-instance engine, which compiles it on first use.
     bytes: Arc<[u8]>,
-    fresh: Arc<std::sync::OnceLock<Result<PolicyPre<GuestState>, String>>>,
+    fresh: Arc<std::sync::OnceLock<Result<call::Pre, String>>>,
 }
 
 /// Idle warm instances kept per policy; more in flight at once are dropped after use.
@@ -138,9 +137,9 @@ impl super::Sandbox {
         Ok(c)
     }
 
-    fn pre(&self, component: &Component) -> Result<PolicyPre<GuestState>, LoadError> {
+    fn pre(&self, component: &Component) -> Result<call::Pre, LoadError> {
         let pre = self.linker.instantiate_pre(component).map_err(|e| LoadError::Exports(format!("{e:#}")))?;
-        PolicyPre::new(pre).map_err(|e| LoadError::Exports(format!("{e:#}")))
+        call::Pre::new(pre).map_err(|e| LoadError::Exports(format!("{e:#}")))
     }
 }
 
@@ -355,9 +354,12 @@ impl BoundPolicy {
             return None;
         }
         let batch = perk_sdk::wire::encode_batch(calls.iter().map(|(input, state)| (input.bytes.as_slice(), *state)));
-        let (answer, logs) = self
+        let (answers, logs) = self
             .with_instance(Isolation::Pooled, |inst| {
-                let r = inst.call(limits, |pol, s| pol.call_on_purchase_batch(s, &batch));
+                let r = inst.call_batch(limits, &batch, |answer| {
+                    let answers = perk_sdk::wire::decode_batch_answer(answer.ok()?, calls.len()).ok()?;
+                    Some(answers.into_iter().zip(calls).map(|(a, (input, _))| answered(a, Vec::new(), limits, input.detail)).collect())
+                });
                 inst.calls = inst.calls.saturating_add(calls.len() as u32 - 1);
                 r
             })
@@ -365,9 +367,7 @@ impl BoundPolicy {
         if !logs.is_empty() {
             return None;
         }
-        let bytes = answer.ok()?;
-        let answers = perk_sdk::wire::decode_batch_answer(&bytes, calls.len()).ok()?;
-        Some(answers.into_iter().zip(calls).map(|(answer, (input, _))| answered(answer, Vec::new(), limits, input.detail)).collect())
+        answers
     }
 
     pub fn on_purchase(&self, p: &Purchase, c: &Customer, now: i64, state: &[u8], isolation: Isolation) -> Result<Evaluated, Failure> {
@@ -386,11 +386,17 @@ impl BoundPolicy {
         }
         // No state crosses as `none`: one list to lower instead of two.
         let state = (!state.is_empty()).then_some(state);
-        let (r, logs) = match input.kind {
-            Kind::Purchase => inst.call(limits, |pol, s| pol.call_on_purchase(s, &input.bytes, state))?,
-            Kind::Event => inst.call(limits, |pol, s| pol.call_on_event(s, &input.bytes, state))?,
+        let export = match input.kind {
+            Kind::Purchase => call::InputExport::OnPurchase,
+            Kind::Event => call::InputExport::OnEvent,
         };
-        answered(r.as_deref().map_err(String::as_str), logs, limits, input.detail)
+        // The answer is decoded where the guest wrote it; logs join it after the call.
+        let (r, logs) =
+            inst.call_input(limits, export, &input.bytes, state, |answer| answered(answer, Vec::new(), limits, input.detail))?;
+        match r {
+            Ok(e) => Ok(Evaluated { logs, ..e }),
+            Err(f) => Err(Failure { logs, ..f }),
+        }
     }
 
     fn run_case(&self, inst: &mut Instance, case: &Case) -> Result<Outcome, (FailureKind, String)> {
