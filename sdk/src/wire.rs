@@ -191,6 +191,16 @@ fn purchase_input_size(variant: Option<&str>, p: &Purchase, c: &Customer) -> usi
         + customer_size(c)
 }
 
+fn event_input_size(variant: Option<&str>, e: &Event, c: &Customer) -> usize {
+    HEAD + opt_str_size(variant)
+        + (4 + e.id.len())
+        + (4 + e.customer_id.len())
+        + 8
+        + (4 + e.kind.len())
+        + pairs_size(&e.attributes)
+        + customer_size(c)
+}
+
 /// A `purchase-input`: the host's clock, the customer's experiment variant, whether the
 /// host shows reasons, the purchase and the customer.
 pub fn encode_purchase_input(now: Timestamp, variant: Option<&str>, explain: bool, p: &Purchase, c: &Customer) -> Vec<u8> {
@@ -221,18 +231,7 @@ pub fn encode_purchase_input(now: Timestamp, variant: Option<&str>, explain: boo
 /// An `event-input`: the clock, the variant, whether reasons are shown, the event and the
 /// customer.
 pub fn encode_event_input(now: Timestamp, variant: Option<&str>, explain: bool, e: &Event, c: &Customer) -> Vec<u8> {
-    let mut w = Writer::with_capacity(
-        HEAD + opt_str_size(variant)
-            + 4
-            + e.id.len()
-            + 4
-            + e.customer_id.len()
-            + 8
-            + 4
-            + e.kind.len()
-            + pairs_size(&e.attributes)
-            + customer_size(c),
-    );
+    let mut w = Writer::with_capacity(event_input_size(variant, e, c));
     w.head(now, variant, explain);
     w.str(&e.id);
     w.str(&e.customer_id);
@@ -276,14 +275,7 @@ fn outcome_size(o: &Outcome) -> usize {
 /// [`encode_outcome`] into `w` (cleared first), reusing its buffer.
 pub fn encode_outcome_into(w: &mut Writer, o: &Outcome) {
     w.buf.clear();
-    let size = outcome_size(o);
-    if w.buf.capacity() == 0 {
-        // An allocation of the right size straight away (`reserve` on an empty vector
-        // takes the out-of-line growth path: a guest's every call answers here).
-        w.buf = Vec::with_capacity(size);
-    } else {
-        w.buf.reserve(size);
-    }
+    w.buf.reserve(outcome_size(o));
     w.len(o.rewards.len());
     for g in &o.rewards {
         match &g.reward {
@@ -883,7 +875,7 @@ mod tests {
             assert_eq!((bytes.len(), bytes.capacity()), (purchase_input_size(variant, p, c), bytes.len()), "{variant:?} {p:?}");
             let e = Event::new("e-1", "review").with_attribute("stars", "5");
             let bytes = encode_event_input(1, variant, true, &e, c);
-            assert_eq!(bytes.len(), bytes.capacity(), "{variant:?} {e:?}");
+            assert_eq!((bytes.len(), bytes.capacity()), (event_input_size(variant, &e, c), bytes.len()), "{variant:?} {e:?}");
         }
     }
 

@@ -358,7 +358,7 @@ impl BoundPolicy {
             .with_instance(Isolation::Pooled, |inst| {
                 let r = inst.call_batch(limits, &batch, |answer| {
                     let answers = perk_sdk::wire::decode_batch_answer(answer.ok()?, calls.len()).ok()?;
-                    Some(answers.into_iter().zip(calls).map(|(a, (input, _))| answered(a, Vec::new(), limits, input.detail)).collect())
+                    Some(answers.into_iter().zip(calls).map(|(a, (input, _))| answered(a, limits, input.detail)).collect())
                 });
                 inst.calls = inst.calls.saturating_add(calls.len() as u32 - 1);
                 r
@@ -391,8 +391,7 @@ impl BoundPolicy {
             Kind::Event => call::InputExport::OnEvent,
         };
         // The answer is decoded where the guest wrote it; logs join it after the call.
-        let (r, logs) =
-            inst.call_input(limits, export, &input.bytes, state, |answer| answered(answer, Vec::new(), limits, input.detail))?;
+        let (r, logs) = inst.call_input(limits, export, &input.bytes, state, |answer| answered(answer, limits, input.detail))?;
         match r {
             Ok(e) => Ok(Evaluated { logs, ..e }),
             Err(f) => Err(Failure { logs, ..f }),
@@ -437,8 +436,9 @@ impl BoundPolicy {
 }
 
 /// What a policy answered to one call: its outcome's bytes, decoded and checked, or its
-/// error.
-fn answered(answer: Result<&[u8], &str>, logs: Vec<LogLine>, limits: &super::Limits, detail: Detail) -> Result<Evaluated, Failure> {
+/// error; without logs (the caller adds the call's, read after the answer).
+fn answered(answer: Result<&[u8], &str>, limits: &super::Limits, detail: Detail) -> Result<Evaluated, Failure> {
+    let logs = Vec::new();
     match answer {
         Err(message) => Err(Failure { kind: FailureKind::PolicyError, message: message.to_string(), logs }),
         Ok(bytes) => match call::outcome(bytes, limits, detail) {
