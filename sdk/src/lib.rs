@@ -49,6 +49,7 @@ pub mod json;
 pub mod log;
 mod model;
 mod outcome;
+mod table;
 pub mod text;
 pub mod wire;
 
@@ -73,6 +74,7 @@ pub use outcome::{explaining, money, Coupon, Deferred, Granted, Outcome, Progres
 pub use perk_sdk_macros::policy;
 #[doc(hidden)]
 pub use serde as __serde;
+pub use table::Table;
 
 use serde::de::DeserializeOwned;
 
@@ -157,7 +159,7 @@ pub fn parse_config<P: Policy>(json: &str) -> Result<P::Config> {
 pub mod prelude {
     pub use crate::{
         money, Context, Coupon, Customer, Error, Event, Granted, LineItem, Money, Outcome, Percent, Policy, Progress, Purchase, Reason,
-        Result, Reward, RewardSpec, Timestamp, Unit,
+        Result, Reward, RewardSpec, Table, Timestamp, Unit,
     };
     pub use crate::{reason, text};
     pub use serde::{Deserialize, Serialize};

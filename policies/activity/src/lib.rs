@@ -2,17 +2,16 @@
 
 use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Points per event kind: `{ review = 50, social-share = 20, quiz = 10, sign-up = 200 }`.
-    pub points: BTreeMap<String, i64>,
+    pub points: Table<i64>,
     /// At most this many rewarded events of a kind per day (UTC): `{ review = 1 }`.
     #[serde(default)]
-    pub daily_cap: BTreeMap<String, u32>,
+    pub daily_cap: Table<u32>,
     /// Kinds rewarded once per customer, ever: `["sign-up"]`.
     #[serde(default)]
     pub once: Vec<String>,
@@ -22,7 +21,7 @@ pub struct Config {
 struct Seen {
     /// Days since 1970-01-01 of `today`.
     day: i64,
-    today: BTreeMap<String, u32>,
+    today: Table<u32>,
     done: Vec<String>,
 }
 
@@ -63,7 +62,7 @@ impl Policy for Activity {
         if c.once.contains(&e.kind) && seen.done.contains(&e.kind) {
             return Ok(Outcome::new());
         }
-        let count = seen.today.entry(e.kind.clone()).or_default();
+        let count = seen.today.get_or_default(&e.kind);
         let cap = c.daily_cap.get(&e.kind);
         if cap.is_some_and(|cap| *count >= *cap) {
             return Ok(Outcome::new().progress(text!(e.kind, " points today"), *count as i64, *cap.unwrap() as i64, "events"));

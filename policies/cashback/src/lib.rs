@@ -1,7 +1,6 @@
 //! `cashback`: money back as a percentage of the purchase, by category or partner, capped.
 
 use perk_sdk::prelude::*;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -12,10 +11,10 @@ pub struct Config {
     pub percent: Percent,
     /// Rates by line category: `{ books = 3, coffee = 10 }`.
     #[serde(default)]
-    pub by_category: BTreeMap<String, Percent>,
+    pub by_category: Table<Percent>,
     /// Rates for purchases made through a partner; they replace every other rate.
     #[serde(default)]
-    pub by_partner: BTreeMap<String, Percent>,
+    pub by_partner: Table<Percent>,
     /// At most this much cashback per purchase (minor units).
     pub max_per_purchase: Option<Money>,
 }
@@ -49,18 +48,25 @@ impl Policy for Cashback {
             return Ok(give(c, c.percent.of(p.total), text!(c.percent, " cashback on ", money(p.total))));
         }
         // Sum per rate, then round once per rate: splitting an order does not lose kopecks.
-        let mut by_rate: BTreeMap<Percent, (Money, Vec<&str>)> = BTreeMap::new();
+        // (rate, base, categories), by rate: an order has a few rates, so a sorted vector.
+        let mut by_rate: Vec<(Percent, Money, Vec<&str>)> = Vec::new();
         for item in &p.items {
             let rate = c.by_category.get(&item.category).copied().unwrap_or(c.percent);
-            let e = by_rate.entry(rate).or_default();
-            e.0 += item.subtotal();
-            if !e.1.contains(&item.category.as_str()) {
-                e.1.push(&item.category);
+            let e = match by_rate.binary_search_by_key(&rate, |e| e.0) {
+                Ok(i) => &mut by_rate[i],
+                Err(i) => {
+                    by_rate.insert(i, (rate, 0, Vec::new()));
+                    &mut by_rate[i]
+                }
+            };
+            e.1 += item.subtotal();
+            if !e.2.contains(&item.category.as_str()) {
+                e.2.push(&item.category);
             }
         }
-        let amount: Money = by_rate.iter().map(|(rate, (base, _))| rate.of(*base)).sum();
+        let amount: Money = by_rate.iter().map(|(rate, base, _)| rate.of(*base)).sum();
         let mut reason = String::from("cashback: ");
-        for (i, (rate, (base, cats))) in by_rate.iter().rev().filter(|(rate, _)| rate.basis_points() > 0).enumerate() {
+        for (i, (rate, base, cats)) in by_rate.iter().rev().filter(|(rate, ..)| rate.basis_points() > 0).enumerate() {
             let sep = if i == 0 { "" } else { " + " };
             reason.push_str(&text!(sep, rate, " of ", money(*base), " (", cats.join(", "), ")"));
         }

@@ -2,7 +2,6 @@
 
 use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -88,11 +87,11 @@ impl Policy for ChallengePolicy {
     }
 
     fn on_purchase(c: &Config, p: &Purchase, _customer: &Customer, ctx: &Context) -> Result<Outcome> {
-        let mut tracks: BTreeMap<String, Track> = ctx.state()?;
+        let mut tracks: Table<Track> = ctx.state()?;
         let month = Date::of(p.at, 0).month_index();
         let mut out = Outcome::new();
         for ch in &c.challenges {
-            let t = tracks.entry(ch.name.clone()).or_default();
+            let t = tracks.get_or_default(&ch.name);
             if ch.period == Period::Month && t.month != month {
                 *t = Track { month, ..Track::default() };
             }

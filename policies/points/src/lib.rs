@@ -2,7 +2,6 @@
 //! category), rates by partner, and multipliers by tier. See README.md.
 
 use perk_sdk::prelude::*;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -15,19 +14,19 @@ pub struct Config {
     /// Percent applied to the base by the tier the customer holds before the purchase:
     /// `{ silver = 125, gold = 150 }`. Rounds down. Tiers not listed earn 100 %.
     #[serde(default)]
-    pub tier_multipliers_pct: BTreeMap<String, u32>,
+    pub tier_multipliers_pct: Table<u32>,
     /// Percent multipliers for lines, most specific first: SKU, then the highest of the
     /// line's tags, then its category: `by_category = { coffee = 200 }` is double points.
     #[serde(default)]
-    pub by_sku: BTreeMap<String, u32>,
+    pub by_sku: Table<u32>,
     #[serde(default)]
-    pub by_tag: BTreeMap<String, u32>,
+    pub by_tag: Table<u32>,
     #[serde(default)]
-    pub by_category: BTreeMap<String, u32>,
+    pub by_category: Table<u32>,
     /// Earning rates for purchases through a partner, replacing `unit` and `points_per_unit`:
     /// `by_partner = { airline = { unit = 100, points_per_unit = 2 } }`.
     #[serde(default)]
-    pub by_partner: BTreeMap<String, Rate>,
+    pub by_partner: Table<Rate>,
 }
 
 #[derive(Debug, Deserialize)]
