@@ -31,7 +31,7 @@ fn main() {
 
     let packages: Vec<String> = policies.iter().map(|p| format!("perk-policy-{p}")).collect();
     let cargo = PathBuf::from(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    let built = guest_build::cargo_build(&cargo, &root.join("Cargo.toml"), &packages, Some(&guest_target_dir(&out)))
+    let built = guest_build::cargo_build(&cargo, &root.join("Cargo.toml"), &packages, &[], Some(&guest_target_dir(&out)))
         .unwrap_or_else(|e| panic!("building the standard policies: {e}"));
 
     // Optimized and wrapped in parallel (wasm-opt takes about a second a module).

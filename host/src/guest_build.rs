@@ -34,8 +34,15 @@ pub struct Built {
 }
 
 /// `cargo build --release --target wasm32-unknown-unknown` of `manifest` (only `packages`
-/// when given). Cargo's diagnostics go to our stderr; its error becomes the message.
-pub fn cargo_build(cargo: &Path, manifest: &Path, packages: &[String], target_dir: Option<&Path>) -> Result<Vec<Built>, String> {
+/// when given), with cargo arguments `more` (`--no-default-features`). Cargo's diagnostics
+/// go to our stderr; its error becomes the message.
+pub fn cargo_build(
+    cargo: &Path,
+    manifest: &Path,
+    packages: &[String],
+    more: &[&str],
+    target_dir: Option<&Path>,
+) -> Result<Vec<Built>, String> {
     let mut cmd = Command::new(cargo);
     cmd.arg("build").arg("--manifest-path").arg(manifest).args([
         "--release",
@@ -49,6 +56,7 @@ pub fn cargo_build(cargo: &Path, manifest: &Path, packages: &[String], target_di
     for p in packages {
         cmd.args(["-p", p]);
     }
+    cmd.args(more);
     if let Some(dir) = target_dir {
         cmd.arg("--target-dir").arg(dir);
     }

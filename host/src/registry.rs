@@ -178,7 +178,7 @@ pub struct BuiltCrate {
 }
 
 pub fn build_crate(dir: &Path, build: &BuildOptions) -> Result<BuiltCrate, String> {
-    let built = guest_build::cargo_build(&build.cargo, &dir.join("Cargo.toml"), &[], build.target_dir.as_deref())?;
+    let built = guest_build::cargo_build(&build.cargo, &dir.join("Cargo.toml"), &[], &[], build.target_dir.as_deref())?;
     let [b] = built.as_slice() else {
         return Err(format!("{} built {} wasm libraries; a policy crate builds one", dir.display(), built.len()));
     };

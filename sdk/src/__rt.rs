@@ -1,5 +1,7 @@
 //! Glue the `#[policy]` attribute expands to. Not a public API.
 
+#[allow(unused_imports)]
+use crate::__alloc::*;
 use crate::{Outcome, Policy, Result};
 
 /// Lets a policy function return either `Outcome` or `Result<Outcome, E>`.
@@ -13,7 +15,7 @@ impl IntoOutcome for Outcome {
     }
 }
 
-impl<E: std::fmt::Display> IntoOutcome for std::result::Result<Outcome, E> {
+impl<E: core::fmt::Display> IntoOutcome for core::result::Result<Outcome, E> {
     fn into_outcome(self) -> Result<Outcome> {
         self.map_err(crate::Error::msg)
     }
@@ -134,33 +136,53 @@ pub use guest::*;
 
 #[cfg(target_arch = "wasm32")]
 mod guest {
+    #[allow(unused_imports)]
+    use crate::__alloc::*;
     use crate::__bindings::perk::policy::types as w;
     use crate::text::{concat, decimal};
     use crate::{wire, Context, Policy};
 
     /// Routes panic messages to the host before the guest aborts (the hook is kept for the
     /// instance's life).
+    #[cfg(feature = "std")]
     fn install_panic_hook() {
         static ONCE: std::sync::Once = std::sync::Once::new();
         ONCE.call_once(|| {
             crate::arena::persistent(|| {
                 std::panic::set_hook(Box::new(|info| {
-                    crate::__bindings::log(w::Level::Panic, &panic_message(info));
+                    crate::__bindings::log(w::Level::Panic, &panic_message(info.location(), info.payload_as_str()));
                 }))
             })
         });
     }
 
+    /// A lean guest has no `std` and no hook to install: [`panic`] is its handler.
+    #[cfg(not(feature = "std"))]
+    #[inline(always)]
+    fn install_panic_hook() {}
+
+    /// A lean guest's panic handler: the host gets the panic's place, and its message when
+    /// the message is a plain string (`panic!("…")`, `unreachable!()`); a formatted
+    /// message (`expect`, an index out of bounds) would need `core::fmt`, kilobytes in every
+    /// module, so it is named, not written. Then the guest traps.
+    #[cfg(not(feature = "std"))]
+    #[panic_handler]
+    fn panic(info: &core::panic::PanicInfo) -> ! {
+        let message = info.message().as_str().unwrap_or("(a formatted message; perk-sdk's `std` feature shows it)");
+        crate::__bindings::log(w::Level::Panic, &panic_message(info.location(), Some(message)));
+        core::arch::wasm32::unreachable()
+    }
+
     /// As the hook info's `Display` (`panicked at src/lib.rs:7:5:\nmessage`), written
     /// without `core::fmt`'s padding and integer formatting.
     #[inline(never)]
-    fn panic_message(info: &std::panic::PanicHookInfo) -> String {
+    fn panic_message(location: Option<&core::panic::Location>, message: Option<&str>) -> String {
         let (mut line, mut column) = ([0; 21], [0; 21]);
-        let (file, line, column) = match info.location() {
+        let (file, line, column) = match location {
             Some(l) => (l.file(), decimal(&mut line, false, l.line() as u64), decimal(&mut column, false, l.column() as u64)),
             None => ("", "", ""),
         };
-        let (colon, payload) = match info.payload_as_str() {
+        let (colon, payload) = match message {
             Some(p) => (":\n", p),
             None => ("", ""),
         };
@@ -190,10 +212,10 @@ mod guest {
     /// here) then (pointer, length). One area, as wasm32 guests are single-threaded and the
     /// host reads an answer before it makes the next call.
     #[repr(C, align(4))]
-    struct ReturnArea(std::cell::UnsafeCell<[u32; 3]>);
+    struct ReturnArea(core::cell::UnsafeCell<[u32; 3]>);
     // SAFETY: wasm32 guests are single-threaded.
     unsafe impl Sync for ReturnArea {}
-    static RETURN_AREA: ReturnArea = ReturnArea(std::cell::UnsafeCell::new([0; 3]));
+    static RETURN_AREA: ReturnArea = ReturnArea(core::cell::UnsafeCell::new([0; 3]));
 
     fn return_words(words: [u32; 3]) -> *mut u8 {
         let area = RETURN_AREA.0.get();
@@ -206,8 +228,8 @@ mod guest {
     /// call's first allocation rewinds the call region: after the host has read them.
     fn answer_result(r: Result<Vec<u8>, String>) -> *mut u8 {
         let (case, bytes) = match r {
-            Ok(v) => (0, std::mem::ManuallyDrop::new(v)),
-            Err(s) => (1, std::mem::ManuallyDrop::new(s.into_bytes())),
+            Ok(v) => (0, core::mem::ManuallyDrop::new(v)),
+            Err(s) => (1, core::mem::ManuallyDrop::new(s.into_bytes())),
         };
         return_words([case, bytes.as_ptr() as u32, bytes.len() as u32])
     }
@@ -222,7 +244,7 @@ mod guest {
             return &[];
         }
         // SAFETY: the caller's contract; the canonical ABI checked the range is in memory.
-        unsafe { std::slice::from_raw_parts(ptr, len) }
+        unsafe { core::slice::from_raw_parts(ptr, len) }
     }
 
     /// Every export starts here: static constructors once (as wit-bindgen's exports do),
@@ -247,7 +269,7 @@ mod guest {
         enter();
         // SAFETY: the host lowered both as strings, which the canonical ABI keeps UTF-8.
         let (id, config) =
-            unsafe { (std::str::from_utf8_unchecked(arg(id, id_len)), std::str::from_utf8_unchecked(arg(config, config_len))) };
+            unsafe { (core::str::from_utf8_unchecked(arg(id, id_len)), core::str::from_utf8_unchecked(arg(config, config_len))) };
         match configure::<P>(id, config) {
             Ok(()) => return_words([0; 3]),
             Err(e) => answer_result(Err(e)),
@@ -285,17 +307,17 @@ mod guest {
 
     /// The instance's policy id and parsed config, set by `configure` once and kept for the
     /// instance's life (in the arena's kept region).
-    struct Configured(std::cell::UnsafeCell<Option<(String, Box<dyn std::any::Any>)>>);
+    struct Configured(core::cell::UnsafeCell<Option<(String, Box<dyn core::any::Any>)>>);
     // SAFETY: wasm32 guests are single-threaded.
     unsafe impl Sync for Configured {}
-    static CONFIGURED: Configured = Configured(std::cell::UnsafeCell::new(None));
+    static CONFIGURED: Configured = Configured(core::cell::UnsafeCell::new(None));
 
     /// Parses the config and keeps it with the policy id, both copied out of the call
     /// region (the arguments live there) into memory kept for the instance's life.
     fn configure<P: Policy>(policy_id: &str, config: &str) -> Result<(), String> {
         call(|| {
             let kept = crate::arena::persistent(|| {
-                let parsed = crate::parse_config::<P>(config).map(|c| Box::new(c) as Box<dyn std::any::Any>);
+                let parsed = crate::parse_config::<P>(config).map(|c| Box::new(c) as Box<dyn core::any::Any>);
                 parsed.map(|c| (policy_id.to_owned(), c))
             });
             let kept = kept.map_err(crate::Error::into_message)?;
@@ -381,7 +403,7 @@ mod guest {
 
     /// The policy's context; its strings and state point at the configured id and into
     /// the host's arguments, without copies (never dropped, see `answer`).
-    fn context(id: &'static str, head: &wire::Head, state: &[u8]) -> std::mem::ManuallyDrop<Context> {
+    fn context(id: &'static str, head: &wire::Head, state: &[u8]) -> core::mem::ManuallyDrop<Context> {
         // SAFETY: `borrowed` strings and the borrowed state are never dropped, grown or
         // written (the context is only lent to the policy as `&Context` and then taken
         // apart in `answer`, which forgets them), and live no longer than the arguments.
@@ -390,7 +412,7 @@ mod guest {
             0 => Vec::new(),
             n => unsafe { Vec::from_raw_parts(state.as_ptr() as *mut u8, n, n) },
         };
-        std::mem::ManuallyDrop::new(Context {
+        core::mem::ManuallyDrop::new(Context {
             now: head.now,
             policy_id: borrowed(id),
             variant: head.variant.as_deref().map(borrowed),
@@ -401,11 +423,15 @@ mod guest {
     /// Encodes the outcome into `out`. Nothing the call allocated is dropped one by one:
     /// the call region rewinds as a whole at the next call. The context ends here, not
     /// dropped (its strings and state are borrowed, see `context`).
-    fn answer(outcome: crate::Result<crate::Outcome>, _ctx: std::mem::ManuallyDrop<Context>, out: &mut wire::Writer) -> Result<(), String> {
+    fn answer(
+        outcome: crate::Result<crate::Outcome>,
+        _ctx: core::mem::ManuallyDrop<Context>,
+        out: &mut wire::Writer,
+    ) -> Result<(), String> {
         match outcome {
             Ok(o) => {
                 wire::encode_outcome_into(out, &o);
-                std::mem::forget(o);
+                core::mem::forget(o);
                 Ok(())
             }
             Err(e) => Err(e.into_message()),
@@ -437,7 +463,7 @@ mod tests {
         const N: usize = describe_len(&DescribeParts { name: "n", version: "v", description: "d", config_schema: "" });
         const A: [u8; N] = describe_json::<N>(&DescribeParts { name: "n", version: "v", description: "d", config_schema: "" });
         assert_eq!(
-            std::str::from_utf8(&A).unwrap(),
+            core::str::from_utf8(&A).unwrap(),
             format!(r#"{{"name":"n","version":"v","description":"d","sdk":"{SDK_VERSION}","config_schema":null}}"#)
         );
     }
@@ -471,7 +497,7 @@ macro_rules! __export_policy {
                 };
                 const LEN: usize = $crate::__rt::describe_len(&PARTS);
                 const JSON: [u8; LEN] = $crate::__rt::describe_json::<LEN>(&PARTS);
-                const TEXT: &str = match ::std::str::from_utf8(&JSON) {
+                const TEXT: &str = match ::core::str::from_utf8(&JSON) {
                     Ok(s) => s,
                     Err(_) => panic!("describe JSON is not UTF-8"),
                 };

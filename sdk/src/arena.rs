@@ -13,8 +13,10 @@
 //! Both take memory from `memory.grow` in chunks that double in size. wasm32 guests are
 //! single-threaded; the cell is never shared between threads.
 
-use std::alloc::{GlobalAlloc, Layout};
-use std::cell::UnsafeCell;
+#[allow(unused_imports)]
+use crate::__alloc::*;
+use core::alloc::{GlobalAlloc, Layout};
+use core::cell::UnsafeCell;
 
 /// The first chunk of a region; each next one doubles, so 20 chunks cover far beyond the
 /// memory limit.
@@ -78,7 +80,7 @@ impl Region {
                 continue;
             }
             if self.allocated == MAX_CHUNKS {
-                return std::ptr::null_mut();
+                return core::ptr::null_mut();
             }
             let size = (FIRST_CHUNK << self.allocated).max(layout.size() + layout.align());
             let p = grab(size);
@@ -109,7 +111,7 @@ impl Region {
 fn grab(size: usize) -> *mut u8 {
     const PAGE: usize = 64 << 10;
     match core::arch::wasm32::memory_grow(0, size.div_ceil(PAGE)) {
-        usize::MAX => std::ptr::null_mut(),
+        usize::MAX => core::ptr::null_mut(),
         old => (old * PAGE) as *mut u8,
     }
 }
@@ -117,7 +119,7 @@ fn grab(size: usize) -> *mut u8 {
 /// Natively (the unit test below) chunks come from the system allocator and are leaked.
 #[cfg(not(target_arch = "wasm32"))]
 fn grab(size: usize) -> *mut u8 {
-    Layout::from_size_align(size, 16).map_or(std::ptr::null_mut(), |l| unsafe { std::alloc::System.alloc(l) })
+    Layout::from_size_align(size, 16).map_or(core::ptr::null_mut(), |l| unsafe { std::alloc::System.alloc(l) })
 }
 
 impl CallArena {
@@ -167,7 +169,7 @@ unsafe impl GlobalAlloc for CallArena {
         // A bump in the same region (never a rewind: `ptr` is still live).
         let new = region.bump(Layout::from_size_align_unchecked(new_size, layout.align()));
         if !new.is_null() {
-            std::ptr::copy_nonoverlapping(ptr, new, layout.size());
+            core::ptr::copy_nonoverlapping(ptr, new, layout.size());
         }
         new
     }

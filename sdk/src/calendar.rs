@@ -1,6 +1,8 @@
 //! Calendar arithmetic on unix milliseconds, without a clock and without a time crate
 //! (which would grow every guest): civil dates, weekdays and local time by a fixed offset.
 
+#[allow(unused_imports)]
+use crate::__alloc::*;
 use crate::Timestamp;
 
 const DAY_MS: i64 = 86_400_000;

@@ -1,10 +1,12 @@
 //! Building blocks for policy configs: percentages without floats, and "a reward" as a
 //! marketer writes it in `perk.toml`.
 
+#[allow(unused_imports)]
+use crate::__alloc::*;
 use crate::{Money, Reward};
+use core::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
-use std::fmt;
 
 /// A percentage held as basis points (1 % = 100). Written in TOML as `5` or `2.5`
 /// (at most two decimals, between 0 and 100); never a float after parsing.
@@ -80,10 +82,14 @@ impl<'de> Deserialize<'de> for Percent {
                 if !(0.0..=10_000.0).contains(&bp) {
                     return Err(E::custom("a percentage must be between 0 and 100"));
                 }
-                if (bp - bp.round()).abs() > 1e-6 {
+                // Rounded half up (`bp` is not negative here) without `f64::round`, which
+                // needs `std`.
+                let nearest = (bp + 0.5) as u32;
+                let off = bp - nearest as f64;
+                if !(-1e-6..=1e-6).contains(&off) {
                     return Err(E::custom("a percentage has at most two decimals"));
                 }
-                Ok(Percent(bp.round() as u32))
+                Ok(Percent(nearest))
             }
         }
         d.deserialize_any(V)

@@ -8,10 +8,12 @@
 //! (`levels[1].min_spend`) for its messages, and a compact `Serializer` for state. Both run
 //! natively too, so `cargo test` of a policy parses exactly as the guest does.
 
+#[allow(unused_imports)]
+use crate::__alloc::*;
 use crate::text::{concat, decimal};
+use core::fmt::{self, Display};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{self, Serialize};
-use std::fmt::{self, Display};
 
 /// What went wrong, and where: `path` is empty at the top level.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,7 +52,7 @@ impl Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 impl de::Error for Error {
     fn custom<T: Display>(msg: T) -> Self {
@@ -158,7 +160,7 @@ fn invalid(what: &str, unexp: de::Unexpected, exp: &dyn de::Expected) -> Error {
     Error::new(concat(&[what, unexp[0], unexp[1], unexp[2], ", expected ", &expected(exp)]))
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 /// Parses `text` into `T`; the error names the key path.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T> {
@@ -199,6 +201,27 @@ struct Deserializer<'a> {
     s: &'a [u8],
     i: usize,
     path: Vec<Seg>,
+}
+
+/// `10f64.powi(n)` as compiler-rt computes it (`__powidf2`: squaring, then one division
+/// for a negative power), without `std`.
+fn pow10(n: i32) -> f64 {
+    let (mut base, mut bits, mut r) = (10f64, n.unsigned_abs(), 1f64);
+    loop {
+        if bits & 1 != 0 {
+            r *= base;
+        }
+        bits >>= 1;
+        if bits == 0 {
+            break;
+        }
+        base *= base;
+    }
+    if n < 0 {
+        1.0 / r
+    } else {
+        r
+    }
 }
 
 impl Deserializer<'_> {
@@ -436,7 +459,7 @@ impl Deserializer<'_> {
                 Ok(Scalar::U64(mantissa))
             };
         }
-        let value = mantissa as f64 * 10f64.powi(scale.saturating_add(exponent));
+        let value = mantissa as f64 * pow10(scale.saturating_add(exponent));
         Ok(Scalar::F64(if negative { -value } else { value }))
     }
 
@@ -1184,6 +1207,14 @@ mod tests {
     use serde::{Deserialize, Serialize};
     use std::collections::BTreeMap;
 
+    #[test]
+    fn pow10_is_powi() {
+        for n in -400..=400 {
+            assert_eq!(pow10(n).to_bits(), 10f64.powi(n).to_bits(), "10^{n}");
+        }
+        assert_eq!(from_str::<f64>("2.5e-3").unwrap(), 0.0025);
+    }
+
     #[derive(Debug, Deserialize, Serialize, PartialEq)]
     #[serde(deny_unknown_fields)]
     struct Level {
@@ -1256,7 +1287,7 @@ mod tests {
         #[derive(Debug, Deserialize)]
         #[allow(dead_code)]
         enum E0 {}
-        fn both<T: DeserializeOwned + std::fmt::Debug>(text: &str) {
+        fn both<T: DeserializeOwned + core::fmt::Debug>(text: &str) {
             let ours = from_str::<T>(text).unwrap_err().message;
             let theirs = serde_json::from_str::<T>(text).unwrap_err().to_string();
             let theirs = theirs.rsplit_once(" at line ").map_or(theirs.as_str(), |t| t.0);

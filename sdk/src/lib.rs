@@ -42,6 +42,25 @@
 //!   [`Outcome::state`]), which the host stores with the rewards.
 //! - Money is integer minor units ([`Money`]); never floats.
 
+// A lean guest (the SDK without its `std` feature) links no `std`: the SDK's panic handler
+// reports a panic's place (and message, when not formatted) without `core::fmt`.
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
+
+extern crate alloc;
+
+/// What `std`'s prelude would give, for the SDK's modules and macros in a `no_std` build.
+#[doc(hidden)]
+pub mod __alloc {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
+#[allow(unused_imports)]
+use __alloc::*;
+
 mod arena;
 pub mod calendar;
 pub mod config;
@@ -83,7 +102,7 @@ use serde::de::DeserializeOwned;
 pub struct Error(String);
 
 impl Error {
-    pub fn msg(message: impl std::fmt::Display) -> Self {
+    pub fn msg(message: impl core::fmt::Display) -> Self {
         Error(message.to_string())
     }
     pub fn message(&self) -> &str {
@@ -94,13 +113,13 @@ impl Error {
     }
 }
 
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for Error {}
+impl core::error::Error for Error {}
 
 impl From<String> for Error {
     fn from(s: String) -> Self {
@@ -120,7 +139,7 @@ impl From<json::Error> for Error {
     }
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 /// A reward policy. `#[perk_sdk::policy]` on a function implements it for you; put the
 /// attribute on an `impl Policy for T` block to also react to activity events or to
@@ -162,5 +181,7 @@ pub mod prelude {
         Result, Reward, RewardSpec, Table, Timestamp, Unit,
     };
     pub use crate::{reason, text};
+    // `std`'s prelude for the heap types, so a `#![no_std]` policy reads as any other.
+    pub use crate::__alloc::{vec, Box, String, ToOwned, ToString, Vec};
     pub use serde::{Deserialize, Serialize};
 }

@@ -1,6 +1,8 @@
 //! Logging, the one capability a policy has. On wasm the host receives the message (and
 //! shows it with the policy's id); natively it goes to stderr.
 
+#[allow(unused_imports)]
+use crate::__alloc::*;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
     Trace,

@@ -1,6 +1,8 @@
 //! What a policy sees: the purchase or event, the customer, the context.
 //! These mirror the records of `wit/policy.wit` one to one.
 
+#[allow(unused_imports)]
+use crate::__alloc::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 

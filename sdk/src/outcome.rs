@@ -1,5 +1,7 @@
 //! What a policy answers: rewards with reasons, new state, progress.
 
+#[allow(unused_imports)]
+use crate::__alloc::*;
 use crate::model::{Money, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -72,15 +74,15 @@ impl<F: FnOnce() -> String> From<Deferred<F>> for Reason {
 }
 
 /// Whether the host shows this call's reasons (set from each call's input; always natively).
-static EXPLAIN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+static EXPLAIN: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(true);
 
 pub fn explaining() -> bool {
-    EXPLAIN.load(std::sync::atomic::Ordering::Relaxed)
+    EXPLAIN.load(core::sync::atomic::Ordering::Relaxed)
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) fn set_explaining(explain: bool) {
-    EXPLAIN.store(explain, std::sync::atomic::Ordering::Relaxed);
+    EXPLAIN.store(explain, core::sync::atomic::Ordering::Relaxed);
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

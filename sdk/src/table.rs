@@ -1,9 +1,11 @@
 //! [`Table`]: a map from names to values for configs and states, kept as one sorted vector.
 
+#[allow(unused_imports)]
+use crate::__alloc::*;
+use core::fmt;
+use core::marker::PhantomData;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use std::fmt;
-use std::marker::PhantomData;
 
 /// Names to values, in name order: `by_category = { coffee = 5, books = 3 }` in a config,
 /// counters by kind in a state. Reads and writes the same JSON as a
@@ -62,7 +64,7 @@ impl<V> Table<V> {
     pub fn insert(&mut self, name: impl Into<String>, value: V) -> Option<V> {
         let name = name.into();
         match self.find(&name) {
-            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Ok(i) => Some(core::mem::replace(&mut self.entries[i].1, value)),
             Err(i) => {
                 self.entries.insert(i, (name, value));
                 None
@@ -132,7 +134,7 @@ impl<K: Into<String>, V, const N: usize> From<[(K, V); N]> for Table<V> {
 
 impl<'a, V> IntoIterator for &'a Table<V> {
     type Item = (&'a String, &'a V);
-    type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, V)>, fn(&'a (String, V)) -> (&'a String, &'a V)>;
+    type IntoIter = core::iter::Map<core::slice::Iter<'a, (String, V)>, fn(&'a (String, V)) -> (&'a String, &'a V)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.entries.iter().map(|(k, v)| (k, v))

@@ -11,6 +11,8 @@
 //! assert_eq!(text!(goal, ": purchase #", n, " on ", money(1250)), "free coffee: purchase #5 on 12.50");
 //! ```
 
+#[allow(unused_imports)]
+use crate::__alloc::*;
 use crate::{Money, Percent};
 
 /// Something [`text!`](crate::text!) can append.
@@ -128,7 +130,7 @@ pub(crate) fn decimal(buf: &mut [u8; 21], negative: bool, mut v: u64) -> &str {
         buf[at] = b'-';
     }
     // SAFETY: ASCII digits and `-` only.
-    unsafe { std::str::from_utf8_unchecked(&buf[at..]) }
+    unsafe { core::str::from_utf8_unchecked(&buf[at..]) }
 }
 
 /// Appends `v` in decimal.
@@ -270,7 +272,7 @@ macro_rules! __text {
     }};
     (@bind [$($bound:ident)*]) => {{
         #[allow(unused_mut)] // `text!()`: nothing to push
-        let mut out = ::std::string::String::with_capacity(0 $( + $crate::text::Piece::max_len($bound) )*);
+        let mut out = $crate::__alloc::String::with_capacity(0 $( + $crate::text::Piece::max_len($bound) )*);
         $( $crate::text::Piece::push_to($bound, &mut out); )*
         out
     }};

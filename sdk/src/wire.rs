@@ -15,6 +15,8 @@
 //! Both sides use this module, so they cannot disagree; the decoder checks everything
 //! (the host reads guest output with it), and its errors say what and where.
 
+#[allow(unused_imports)]
+use crate::__alloc::*;
 use crate::{Coupon, Customer, Event, Granted, LineItem, Outcome, Progress, Purchase, Reward, Timestamp};
 
 /// Version byte at the start of every input, so a policy built for another encoding fails
@@ -36,15 +38,15 @@ impl WireError {
     }
 }
 
-impl std::fmt::Display for WireError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for WireError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&self.message())
     }
 }
 
-impl std::error::Error for WireError {}
+impl core::error::Error for WireError {}
 
-pub type Result<T> = std::result::Result<T, WireError>;
+pub type Result<T> = core::result::Result<T, WireError>;
 
 // ------------------------------------------------------------------------------ encoding
 
@@ -408,7 +410,7 @@ impl<'a> Iterator for BatchCalls<'a> {
 
 /// Appends one call's answer to an `on-purchase-batch` answer: `0` and the outcome's bytes,
 /// or `1` and the policy's error.
-pub fn write_batch_answer(w: &mut Writer, answer: std::result::Result<&[u8], &str>) {
+pub fn write_batch_answer(w: &mut Writer, answer: core::result::Result<&[u8], &str>) {
     match answer {
         Ok(outcome) => {
             w.byte(0);
@@ -423,7 +425,7 @@ pub fn write_batch_answer(w: &mut Writer, answer: std::result::Result<&[u8], &st
 
 /// An `on-purchase-batch` answer of `n` calls: each call's outcome bytes (to decode with
 /// [`decode_outcome`]) or the policy's error.
-pub fn decode_batch_answer(buf: &[u8], n: usize) -> Result<Vec<std::result::Result<&[u8], &str>>> {
+pub fn decode_batch_answer(buf: &[u8], n: usize) -> Result<Vec<core::result::Result<&[u8], &str>>> {
     let mut r = Reader::new(buf);
     let start = r.at;
     if r.len() != n {
@@ -550,9 +552,9 @@ impl<'a> Reader<'a> {
         if self.in_place {
             // SAFETY: in-place decoding is only for buffers `encode_*` wrote from `str`s
             // (the callers' contract); the host checks what a guest writes.
-            return unsafe { std::str::from_utf8_unchecked(b) };
+            return unsafe { core::str::from_utf8_unchecked(b) };
         }
-        std::str::from_utf8(b).unwrap_or_else(|_| {
+        core::str::from_utf8(b).unwrap_or_else(|_| {
             self.fail(start, "string is not UTF-8");
             ""
         })
@@ -659,11 +661,11 @@ impl<'a> Reader<'a> {
 /// only), tied to the buffer's lifetime, and never dropped: its few allocations (the
 /// vectors) are left to the arena's call region, which the next call rewinds.
 pub struct InPlace<'a, T> {
-    value: std::mem::ManuallyDrop<T>,
-    _buf: std::marker::PhantomData<&'a [u8]>,
+    value: core::mem::ManuallyDrop<T>,
+    _buf: core::marker::PhantomData<&'a [u8]>,
 }
 
-impl<T> std::ops::Deref for InPlace<'_, T> {
+impl<T> core::ops::Deref for InPlace<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.value
@@ -671,7 +673,7 @@ impl<T> std::ops::Deref for InPlace<'_, T> {
 }
 
 fn in_place<'a, T>(value: T) -> InPlace<'a, T> {
-    InPlace { value: std::mem::ManuallyDrop::new(value), _buf: std::marker::PhantomData }
+    InPlace { value: core::mem::ManuallyDrop::new(value), _buf: core::marker::PhantomData }
 }
 
 /// [`decode_purchase_input`] without copying or re-checking strings.

@@ -305,3 +305,42 @@ fn answer(
 ) -> Result<(perk_sdk::Outcome, Vec<perk_host::runtime::LogLine>), perk_host::runtime::Failure> {
     r.map(|e| (e.outcome, e.logs))
 }
+
+/// The hostile fixture built as a lean (`no_std`) guest, as the standard policies are.
+fn lean_hostile_component() -> &'static [u8] {
+    static BYTES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BYTES.get_or_init(|| {
+        // Held until the module is read: the std build writes the same file.
+        let _guard = cargo_lock();
+        let cargo = build_options().cargo;
+        let manifest = root().join("tests/fixtures/hostile/Cargo.toml");
+        let built = perk_host::guest_build::cargo_build(&cargo, &manifest, &[], &["--no-default-features"], Some(&guest_target_dir()))
+            .expect("the lean fixture builds");
+        let core = perk_host::guest_build::optimized_core(&built[0].wasm).unwrap();
+        perk_host::guest_build::componentize(&core).unwrap()
+    })
+}
+
+#[test]
+fn panics_reach_the_host_from_std_and_lean_guests() {
+    let index = "index out of bounds: the len is 3 but the index is 7";
+    let lean_index = "(a formatted message; perk-sdk's `std` feature shows it)";
+    for (build, component, formatted) in [("std", hostile_component(), index), ("lean", lean_hostile_component(), lean_index)] {
+        let module = runtime().load(component).unwrap();
+        for (mode, message) in [("panic", "the espresso machine exploded"), ("index", formatted)] {
+            let bound = module.bind("hostile", &format!(r#"{{"mode":"{mode}"}}"#)).unwrap();
+            for isolation in BOTH {
+                let f = bound.on_purchase(&Purchase::new("p1", 100), &Customer::new("c1"), 0, &[], isolation).err().expect("it panics");
+                assert_eq!(f.kind, FailureKind::Panic, "{build} {mode}: {f}");
+                assert!(
+                    f.message.contains("panicked at ") && f.message.contains("src/lib.rs:"),
+                    "{build} {mode}: `{}` lacks the place",
+                    f.message
+                );
+                assert!(f.message.contains(message), "{build} {mode}: `{}` lacks `{message}`", f.message);
+            }
+        }
+    }
+    let lean = lean_hostile_component().len();
+    assert!(lean < hostile_component().len(), "lean {lean} B, std {} B", hostile_component().len());
+}

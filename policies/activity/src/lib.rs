@@ -1,4 +1,5 @@
 //! `activity`: points for things customers do besides buying, with daily caps.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;

@@ -1,4 +1,5 @@
 //! `birthday`: a reward in a window around the customer's birthday, once a year.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;

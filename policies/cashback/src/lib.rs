@@ -1,4 +1,5 @@
 //! `cashback`: money back as a percentage of the purchase, by category or partner, capped.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::prelude::*;
 

@@ -1,4 +1,5 @@
 //! `challenge`: multi-step goals with badges — "buy from 3 categories this month".
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;

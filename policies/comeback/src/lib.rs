@@ -1,4 +1,5 @@
 //! `comeback`: a discount for coming back soon; the sooner, the larger.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::prelude::*;
 

@@ -1,4 +1,5 @@
 //! `free-shipping`: shipping waived over a threshold, on the first order, or for tiers.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::prelude::*;
 

@@ -1,4 +1,5 @@
 //! `limited-time`: a reward inside a schedule: days of the week and hours of the day.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::calendar::{hour, weekday_from_name, Date};
 use perk_sdk::prelude::*;

@@ -1,4 +1,5 @@
 //! `perk`: non-monetary benefits (event access, gifts) granted by tier or segment, once.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::prelude::*;
 

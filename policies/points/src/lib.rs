@@ -1,5 +1,6 @@
 //! `points`: points per currency unit spent, with multipliers by product (SKU, tag,
 //! category), rates by partner, and multipliers by tier. See README.md.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::prelude::*;
 

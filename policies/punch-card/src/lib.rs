@@ -1,4 +1,5 @@
 //! `punch-card`: every `every`-th purchase of a customer earns `bonus_points`.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::prelude::*;
 

@@ -1,5 +1,6 @@
 //! `referral`: when an invited customer makes their first qualifying purchase, the invitee
 //! and the customer who referred them are both rewarded, once.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::prelude::*;
 

@@ -1,4 +1,5 @@
 //! `spend-threshold`: a reward when one order, or a month's spend, crosses a threshold.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::prelude::*;
 

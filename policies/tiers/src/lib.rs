@@ -1,4 +1,5 @@
 //! `tiers`: the customer holds the highest level their lifetime spend reaches.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;

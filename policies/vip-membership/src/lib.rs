@@ -1,4 +1,5 @@
 //! `vip-membership`: a paid membership, bought as a SKU, grants perks for its term.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::prelude::*;
 

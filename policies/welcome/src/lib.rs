@@ -1,4 +1,5 @@
 //! `welcome`: a reward on a customer's first purchase.
+#![cfg_attr(not(test), no_std)]
 
 use perk_sdk::prelude::*;
 
