@@ -401,6 +401,18 @@ mod guest {
         })
     }
 
+    /// `on-event` for a policy whose `impl Policy` has no `on_event` (the `#[policy]`
+    /// attribute sees that): the trait's default answer, an empty outcome, without decoding
+    /// an event the policy would ignore — nor carrying the event decoder in the module.
+    pub fn on_ignored_event<P: Policy>(_input: &[u8], _state: &[u8]) -> Result<Vec<u8>, String> {
+        call(|| {
+            configured::<P>()?;
+            let mut out = wire::Writer::default();
+            wire::encode_outcome_into(&mut out, &crate::Outcome::new());
+            Ok(out.buf)
+        })
+    }
+
     /// The policy's context; its strings and state point at the configured id and into
     /// the host's arguments, without copies (never dropped, see `answer`).
     fn context(id: &'static str, head: &wire::Head, state: &[u8]) -> core::mem::ManuallyDrop<Context> {
@@ -474,7 +486,7 @@ mod tests {
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __export_policy {
-    ($ty:ty, $description:expr) => {};
+    ($ty:ty, $description:expr, $on_event:ident) => {};
 }
 
 /// Expands to the component exports for policy type `$ty` (wasm builds only): the
@@ -484,7 +496,8 @@ macro_rules! __export_policy {
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __export_policy {
-    ($ty:ty, $description:expr) => {
+    // `$on_event`: `on_event`, or `on_ignored_event` for a policy without one.
+    ($ty:ty, $description:expr, $on_event:ident) => {
         #[cfg(target_arch = "wasm32")]
         const _: () = {
             #[unsafe(export_name = "describe")]
@@ -528,7 +541,7 @@ macro_rules! __export_policy {
                 state_len: usize,
             ) -> *mut u8 {
                 // SAFETY: as above.
-                unsafe { $crate::__rt::export_input_call($crate::__rt::on_event::<$ty>, input, input_len, has_state, state, state_len) }
+                unsafe { $crate::__rt::export_input_call($crate::__rt::$on_event::<$ty>, input, input_len, has_state, state, state_len) }
             }
             #[unsafe(export_name = "on-purchase-batch")]
             unsafe extern "C" fn __perk_on_purchase_batch(batch: *const u8, batch_len: usize) -> *mut u8 {

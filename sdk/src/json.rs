@@ -105,30 +105,41 @@ fn expected(exp: &dyn de::Expected) -> String {
             self.0.fmt(f)
         }
     }
-    Show(exp).to_string()
+    /// Only `write_str`: `String`'s own `fmt::Write` adds a `write_char` per guest.
+    struct Out(String);
+    impl fmt::Write for Out {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0.push_str(s);
+            Ok(())
+        }
+    }
+    let mut out = Out(String::new());
+    let _ = fmt::write(&mut out, format_args!("{}", Show(exp)));
+    out.0
 }
 
 /// `` unknown field `minspend`, expected one of `name`, `min_spend` `` (serde's wording).
 #[inline(never)]
 fn unknown(what: &str, name: &str, expected: &[&str], none: &str) -> Error {
-    let mut out = concat(&[what, name]);
-    match expected {
-        [] => out.push_str(none),
-        [a] => out.push_str(&concat(&["`, expected `", a, "`"])),
-        [a, b] => out.push_str(&concat(&["`, expected `", a, "` or `", b, "`"])),
-        names => {
-            out.push_str("`, expected one of ");
-            for (i, n) in names.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                out.push('`');
-                out.push_str(n);
-                out.push('`');
-            }
+    // One list of pieces joined once: smaller than a branch per shape of the list.
+    let n = expected.len();
+    let mut pieces = Vec::with_capacity(4 + 2 * n);
+    pieces.extend([what, name]);
+    pieces.push(match n {
+        0 => none,
+        1 | 2 => "`, expected `",
+        _ => "`, expected one of `",
+    });
+    for (i, e) in expected.iter().enumerate() {
+        if i > 0 {
+            pieces.push(if n == 2 { "` or `" } else { "`, `" });
         }
+        pieces.push(e);
     }
-    Error::new(out)
+    if n > 0 {
+        pieces.push("`");
+    }
+    Error::new(concat(&pieces))
 }
 
 /// `invalid type: integer `5`, expected a string`.

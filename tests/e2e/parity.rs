@@ -69,6 +69,15 @@ fn check<P: Policy>(name: &str, config_toml: &str) {
                 compared += 1;
             }
         }
+        // Events too: most policies have no `on_event`, and their export answers the
+        // trait's default without decoding the event (`__rt::on_ignored_event`).
+        let e = Event { id: "e".into(), customer_id: "c1".into(), at: 1_772_454_600_000, kind: "review".into(), attributes: vec![] };
+        for c in customers() {
+            let ctx = Context { now: 42, policy_id: name.into(), variant: None, state: Vec::new() };
+            let native = P::on_event(&native_config, &e, &c, &ctx).unwrap();
+            let wasm = bound.on_event(&e, &c, 42, &[], isolation).unwrap().outcome;
+            assert_eq!(wasm, native, "{name} {isolation:?}: event, customer {:?}", c.tier);
+        }
     }
     assert_eq!(compared, 36);
 }

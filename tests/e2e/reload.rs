@@ -3,10 +3,10 @@
 
 use crate::support::*;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const KEY: &str = "reload-test-key";
@@ -81,21 +81,28 @@ fn config_and_module_changes_go_live_under_load_without_a_failed_or_mixed_reques
     // Clients buy in a loop; each new customer's first purchase: welcome applies.
     let stop_flag = Arc::new(AtomicBool::new(false));
     let counter = Arc::new(AtomicU64::new(0));
+    // Every behaviour some client was served, so each phase lasts until a client saw it
+    // (not a fixed time: on a loaded machine a request can take longer than any guess).
+    let served: Arc<Mutex<BTreeSet<(i64, String)>>> = Arc::default();
     let clients: Vec<_> = (0..4)
         .map(|c| {
-            let (addr, stop_flag, counter) = (server.addr.clone(), stop_flag.clone(), counter.clone());
+            let (addr, stop_flag, counter, served) = (server.addr.clone(), stop_flag.clone(), counter.clone(), served.clone());
             std::thread::spawn(move || {
                 let mut seen = Vec::new();
                 while !stop_flag.load(Ordering::Relaxed) {
                     let n = counter.fetch_add(1, Ordering::Relaxed);
                     let (status, v) = http(&addr, "POST", "/v1/purchases", &purchase(&format!("p-{n}"), &format!("c-{c}-{n}")));
                     assert_eq!(status, 200, "request {n} failed: {v}");
+                    served.lock().unwrap().insert(behaviour(&v));
                     seen.push((v["set_version"].as_str().unwrap().to_string(), behaviour(&v)));
                 }
                 seen
             })
         })
         .collect();
+    let served_like = |points: i64, new_module: Option<&str>| {
+        served.lock().unwrap().iter().any(|(p, h)| *p == points && new_module.is_none_or(|welcome| !h.is_empty() && h != welcome))
+    };
     let latest = || {
         let n = counter.fetch_add(1, Ordering::Relaxed);
         http(&server.addr, "POST", "/v1/purchases?dry_run=true", &purchase(&format!("probe-{n}"), "probe")).1
@@ -107,7 +114,7 @@ fn config_and_module_changes_go_live_under_load_without_a_failed_or_mixed_reques
     // A config change: points per ruble doubled.
     std::fs::write(dir.path().join("perk.toml"), manifest(2)).unwrap();
     let config_latency = wait_for("the new config", Duration::from_secs(10), || behaviour(&latest()).0 == 500);
-    std::thread::sleep(Duration::from_millis(200));
+    wait_for("a client served by the new config", Duration::from_secs(20), || served_like(500, None));
 
     // A module change: the bonus policy's module replaced (welcome → limited-time).
     replace(&dir.path().join("bonus.wasm"), std_module("limited-time"));
@@ -116,7 +123,7 @@ fn config_and_module_changes_go_live_under_load_without_a_failed_or_mixed_reques
         let b = behaviour(&latest()).1;
         !b.is_empty() && b != welcome_hash
     });
-    std::thread::sleep(Duration::from_millis(200));
+    wait_for("a client served by the new module", Duration::from_secs(20), || served_like(500, Some(&welcome_hash)));
     stop_flag.store(true, Ordering::Relaxed);
 
     // Every response came from exactly one set, and each set behaved one way.

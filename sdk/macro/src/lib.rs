@@ -105,7 +105,7 @@ fn expand_fn(f: ItemFn, struct_name: Option<LitStr>) -> syn::Result<proc_macro2:
             }
         }
 
-        ::perk_sdk::__export_policy!(#ty, #description);
+        ::perk_sdk::__export_policy!(#ty, #description, on_ignored_event);
     })
 }
 
@@ -119,8 +119,12 @@ fn expand_impl(i: ItemImpl, struct_name: Option<LitStr>) -> syn::Result<proc_mac
     }
     let self_ty = &i.self_ty;
     let description = doc_string(&i.attrs);
+    // Without its own `on_event` the policy answers every event with the trait's default
+    // (an empty outcome), so the export need not decode the event.
+    let handles_events = i.items.iter().any(|item| matches!(item, syn::ImplItem::Fn(f) if f.sig.ident == "on_event"));
+    let on_event = if handles_events { format_ident!("on_event") } else { format_ident!("on_ignored_event") };
     Ok(quote! {
         #i
-        ::perk_sdk::__export_policy!(#self_ty, #description);
+        ::perk_sdk::__export_policy!(#self_ty, #description, #on_event);
     })
 }
