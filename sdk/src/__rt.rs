@@ -451,35 +451,6 @@ mod guest {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn describe_is_json_with_the_schema_minified() {
-        let schema = "{\n  \"type\": \"object\",\n  \"properties\": { \"a b\": { \"description\": \"x \\\" y\\n z  é\" } },\n  \"required\": [ \"a b\" ]\n}\n";
-        let description = "  A \"quoted\" policy\\ with\na tab\t and \u{1} é  ";
-        let parts = DescribeParts { name: "perk-policy-x", version: "1.2.3", description, config_schema: schema };
-        let json = describe(&parts);
-        assert_eq!(json.len(), describe_len(&parts));
-        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(v["name"], "perk-policy-x");
-        assert_eq!(v["version"], "1.2.3");
-        assert_eq!(v["description"], description.trim());
-        assert_eq!(v["sdk"], SDK_VERSION);
-        assert_eq!(v["config_schema"], serde_json::from_str::<serde_json::Value>(schema).unwrap());
-        assert!(json.contains(&crate::json::to_string(description.trim()).unwrap()), "escaped as json::to_string does");
-        assert!(json.contains(r#"{"type":"object","properties":{"a b":{"description":"x \" y\n z  é"}},"required":["a b"]}"#), "{json}");
-        let none = describe(&DescribeParts { config_schema: " \n", ..parts });
-        assert!(none.ends_with(r#","config_schema":null}"#), "{none}");
-        const N: usize = describe_len(&DescribeParts { name: "n", version: "v", description: "d", config_schema: "" });
-        const A: [u8; N] = describe_json::<N>(&DescribeParts { name: "n", version: "v", description: "d", config_schema: "" });
-        assert_eq!(
-            core::str::from_utf8(&A).unwrap(),
-            format!(r#"{{"name":"n","version":"v","description":"d","sdk":"{SDK_VERSION}","config_schema":null}}"#)
-        );
-    }
-}
 
 /// With `no-component-exports`, a policy crate is plain Rust on every target.
 #[cfg(feature = "no-component-exports")]
@@ -550,4 +521,34 @@ macro_rules! __export_policy {
             }
         };
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_is_json_with_the_schema_minified() {
+        let schema = "{\n  \"type\": \"object\",\n  \"properties\": { \"a b\": { \"description\": \"x \\\" y\\n z  é\" } },\n  \"required\": [ \"a b\" ]\n}\n";
+        let description = "  A \"quoted\" policy\\ with\na tab\t and \u{1} é  ";
+        let parts = DescribeParts { name: "perk-policy-x", version: "1.2.3", description, config_schema: schema };
+        let json = describe(&parts);
+        assert_eq!(json.len(), describe_len(&parts));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["name"], "perk-policy-x");
+        assert_eq!(v["version"], "1.2.3");
+        assert_eq!(v["description"], description.trim());
+        assert_eq!(v["sdk"], SDK_VERSION);
+        assert_eq!(v["config_schema"], serde_json::from_str::<serde_json::Value>(schema).unwrap());
+        assert!(json.contains(&crate::json::to_string(description.trim()).unwrap()), "escaped as json::to_string does");
+        assert!(json.contains(r#"{"type":"object","properties":{"a b":{"description":"x \" y\n z  é"}},"required":["a b"]}"#), "{json}");
+        let none = describe(&DescribeParts { config_schema: " \n", ..parts });
+        assert!(none.ends_with(r#","config_schema":null}"#), "{none}");
+        const N: usize = describe_len(&DescribeParts { name: "n", version: "v", description: "d", config_schema: "" });
+        const A: [u8; N] = describe_json::<N>(&DescribeParts { name: "n", version: "v", description: "d", config_schema: "" });
+        assert_eq!(
+            core::str::from_utf8(&A).unwrap(),
+            format!(r#"{{"name":"n","version":"v","description":"d","sdk":"{SDK_VERSION}","config_schema":null}}"#)
+        );
+    }
 }

@@ -42,7 +42,7 @@ impl Policy for Activity {
         if let Some((k, p)) = c.points.iter().find(|(_, p)| **p < 0) {
             return Err(Error::msg(text!("`points.", k, "`: must not be negative, got ", p)));
         }
-        if let Some(k) = c.daily_cap.keys().chain(&c.once).find(|k| !c.points.contains_key(*k)) {
+        if let Some(k) = c.daily_cap.keys().chain(&c.once).find(|k| !c.points.contains_key(k)) {
             return Err(Error::msg(text!('`', k, "` has a daily cap or is once-only but earns no points; add it to `points`")));
         }
         Ok(())
