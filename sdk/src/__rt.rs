@@ -451,7 +451,6 @@ mod guest {
     }
 }
 
-
 /// With `no-component-exports`, a policy crate is plain Rust on every target.
 #[cfg(feature = "no-component-exports")]
 #[macro_export]

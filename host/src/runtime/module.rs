@@ -255,7 +255,9 @@ pub struct BoundPolicy {
     policy_id: Arc<str>,
     config: Arc<str>,
     /// Idle warm instances.
-    pool: Arc<Mutex<Vec<Instance>>>,
+    /// Boxed: a warm instance moves in and out of the pool on every call, so it moves as a
+    /// pointer rather than as the store and its export handles.
+    pool: Arc<Mutex<Vec<Box<Instance>>>>,
 }
 
 impl BoundPolicy {
@@ -290,7 +292,7 @@ impl BoundPolicy {
         };
         let mut instance = match warm {
             Some(i) => i,
-            None => self.new_instance(isolation)?,
+            None => Box::new(self.new_instance(isolation)?),
         };
         let result = f(&mut instance);
         let healthy = match &result {
