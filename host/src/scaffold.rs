@@ -45,7 +45,6 @@ crate-type = ["cdylib", "rlib"]
 
 [dependencies]
 perk-sdk = {{ path = {sdk:?} }}
-serde = {{ version = "1", features = ["derive"] }}
 
 # A workspace of its own; delete this table to add the crate to an enclosing workspace.
 [workspace]
@@ -71,7 +70,7 @@ const LIB_TEMPLATE: &str = r#"//! `{package}`: a Perk reward policy.
 use perk_sdk::prelude::*;
 
 /// The `[policy.config]` table of the manifest.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Orders with a goods total of at least this many minor units earn the bonus.

@@ -539,7 +539,7 @@ mod tests {
         assert_eq!(v["description"], description.trim());
         assert_eq!(v["sdk"], SDK_VERSION);
         assert_eq!(v["config_schema"], serde_json::from_str::<serde_json::Value>(schema).unwrap());
-        assert!(json.contains(&crate::json::to_string(description.trim()).unwrap()), "escaped as json::to_string does");
+        assert!(json.contains(&crate::json::to_string(description.trim())), "escaped as json::to_string does");
         assert!(json.contains(r#"{"type":"object","properties":{"a b":{"description":"x \" y\n z  é"}},"required":["a b"]}"#), "{json}");
         let none = describe(&DescribeParts { config_schema: " \n", ..parts });
         assert!(none.ends_with(r#","config_schema":null}"#), "{none}");

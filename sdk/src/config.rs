@@ -3,10 +3,9 @@
 
 #[allow(unused_imports)]
 use crate::__alloc::*;
-use crate::{Money, Reward};
+use crate::json::{self, FromJson, Value};
+use crate::{text, Money, Reward};
 use core::fmt;
-use serde::de::{self, Deserializer, Visitor};
-use serde::Deserialize;
 
 /// A percentage held as basis points (1 % = 100). Written in TOML as `5` or `2.5`
 /// (at most two decimals, between 0 and 100); never a float after parsing.
@@ -52,47 +51,32 @@ impl fmt::Display for Percent {
     }
 }
 
-impl<'de> Deserialize<'de> for Percent {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Percent;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a percentage from 0 to 100, such as 5 or 2.5")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Percent, E> {
-                if v > 100 {
-                    return Err(E::custom(crate::text::concat(&[crate::text::decimal(&mut [0; 21], false, v), " is over 100 percent"])));
-                }
-                Ok(Percent(v as u32 * 100))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Percent, E> {
-                if v < 0 {
-                    return Err(E::custom(crate::text::concat(&[
-                        crate::text::decimal(&mut [0; 21], true, v.unsigned_abs()),
-                        " is a negative percentage",
-                    ])));
-                }
-                self.visit_u64(v as u64)
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Percent, E> {
+impl FromJson for Percent {
+    fn from_json(value: Value) -> json::Result<Self> {
+        let mut buf = [0; 21];
+        let message: &[&str] = match value {
+            Value::Int(n @ 0..=100) => return Ok(Percent(n as u32 * 100)),
+            Value::Int(n) if n < 0 => &[text::decimal(&mut buf, true, n.unsigned_abs()), " is a negative percentage"],
+            Value::Int(n) => &[text::decimal(&mut buf, false, n as u64), " is over 100 percent"],
+            Value::Float(v) => {
                 let bp = v * 100.0;
                 // The messages do not print `v`: float formatting would add kilobytes to
                 // every guest.
                 if !(0.0..=10_000.0).contains(&bp) {
-                    return Err(E::custom("a percentage must be between 0 and 100"));
+                    return Err(json::Error::new("a percentage must be between 0 and 100"));
                 }
                 // Rounded half up (`bp` is not negative here) without `f64::round`, which
                 // needs `std`.
                 let nearest = (bp + 0.5) as u32;
                 let off = bp - nearest as f64;
                 if !(-1e-6..=1e-6).contains(&off) {
-                    return Err(E::custom("a percentage has at most two decimals"));
+                    return Err(json::Error::new("a percentage has at most two decimals"));
                 }
-                Ok(Percent(nearest))
+                return Ok(Percent(nearest));
             }
-        }
-        d.deserialize_any(V)
+            v => return Err(v.invalid_type("a percentage from 0 to 100, such as 5 or 2.5")),
+        };
+        Err(json::Error::new(text::concat(message)))
     }
 }
 
@@ -116,63 +100,32 @@ pub enum RewardSpec {
 /// The variants' names, in declaration order.
 const REWARD_VARIANTS: &[&str] = &["points", "discount", "percent_off", "cashback", "free_shipping", "badge", "perk"];
 
-/// Written by hand, as the derive would read it (same messages) but smaller: the three
-/// money variants share one `i64` read and the two names one `String` read, and the variant
-/// name is looked up in a table (this is in every policy with a reward).
-impl<'de> Deserialize<'de> for RewardSpec {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        /// The variant's index in `REWARD_VARIANTS`.
-        struct Tag(usize);
-        impl<'de> Deserialize<'de> for Tag {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                struct TagV;
-                impl Visitor<'_> for TagV {
-                    type Value = Tag;
-                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                        f.write_str("variant identifier")
-                    }
-                    fn visit_str<E: de::Error>(self, v: &str) -> Result<Tag, E> {
-                        match REWARD_VARIANTS.iter().position(|n| *n == v) {
-                            Some(i) => Ok(Tag(i)),
-                            None => Err(E::unknown_variant(v, REWARD_VARIANTS)),
-                        }
-                    }
+/// `{ points = 100 }`: the one key names the variant; the three money variants share one
+/// integer read and the two names one string read (this is in every policy with a reward).
+impl FromJson for RewardSpec {
+    fn from_json(value: Value) -> json::Result<Self> {
+        let (tag, v) = json::variant_with_value(value, "enum RewardSpec", REWARD_VARIANTS)?;
+        let within = |e: json::Error| e.in_key(REWARD_VARIANTS[tag]);
+        Ok(match tag {
+            2 => RewardSpec::PercentOff(Percent::from_json(v).map_err(within)?),
+            4 => RewardSpec::FreeShipping(bool::from_json(v).map_err(within)?),
+            5 | 6 => {
+                let name = String::from_json(v).map_err(within)?;
+                if tag == 5 {
+                    RewardSpec::Badge(name)
+                } else {
+                    RewardSpec::Perk(name)
                 }
-                d.deserialize_identifier(TagV)
             }
-        }
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RewardSpec;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("enum RewardSpec")
+            _ => {
+                let n = i64::from_json(v).map_err(within)?;
+                match tag {
+                    0 => RewardSpec::Points(n),
+                    1 => RewardSpec::Discount(n),
+                    _ => RewardSpec::Cashback(n),
+                }
             }
-            fn visit_enum<A: de::EnumAccess<'de>>(self, a: A) -> Result<RewardSpec, A::Error> {
-                use de::VariantAccess;
-                let (Tag(tag), v) = a.variant::<Tag>()?;
-                Ok(match tag {
-                    2 => RewardSpec::PercentOff(v.newtype_variant()?),
-                    4 => RewardSpec::FreeShipping(v.newtype_variant()?),
-                    5 | 6 => {
-                        let name: String = v.newtype_variant()?;
-                        if tag == 5 {
-                            RewardSpec::Badge(name)
-                        } else {
-                            RewardSpec::Perk(name)
-                        }
-                    }
-                    _ => {
-                        let n: i64 = v.newtype_variant()?;
-                        match tag {
-                            0 => RewardSpec::Points(n),
-                            1 => RewardSpec::Discount(n),
-                            _ => RewardSpec::Cashback(n),
-                        }
-                    }
-                })
-            }
-        }
-        d.deserialize_enum("RewardSpec", REWARD_VARIANTS, V)
+        })
     }
 }
 
@@ -231,6 +184,7 @@ impl fmt::Display for RewardSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FromJson;
 
     fn pct(json: &str) -> Result<Percent, String> {
         crate::json::from_str(json).map_err(|e| e.to_string())
@@ -255,65 +209,38 @@ mod tests {
         let r: RewardSpec = crate::json::from_str(r#"{"percent_off": 15}"#).unwrap();
         assert_eq!(r.reward(), Reward::PercentDiscount { basis_points: 1500 });
         assert_eq!(r.to_string(), "15% off");
-        assert!(crate::json::from_str::<RewardSpec>(r#"{"pointz": 1}"#).is_err());
-        #[derive(Deserialize, Debug, PartialEq)]
-        #[serde(rename_all = "snake_case", deny_unknown_fields)]
-        enum Derived {
-            Points(i64),
-            Discount(Money),
-            PercentOff(Percent),
-            Cashback(Money),
-            FreeShipping(bool),
-            Badge(String),
-            Perk(String),
-        }
-        #[derive(Deserialize, Debug)]
+        #[derive(FromJson, Debug)]
         #[allow(dead_code)]
-        struct Hand {
+        struct Holder {
             r: Option<RewardSpec>,
         }
-        #[derive(Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct Derive {
-            r: Option<Derived>,
-        }
-        // The hand-written reader reads and rejects as the derived one did.
-        for json in [
-            r#"{"points": 5}"#,
-            r#"{"discount": -3}"#,
-            r#"{"percent_off": 2.5}"#,
-            r#"{"cashback": 7}"#,
-            r#"{"free_shipping": true}"#,
-            r#"{"badge": "b"}"#,
-            r#"{"perk": "p"}"#,
-            r#"{"pointz": 1}"#,
-            r#"{"points": "5"}"#,
-            r#"{"percent_off": 101}"#,
-            r#"{"badge": 1}"#,
-            r#"{"free_shipping": 1}"#,
-            r#""points""#,
-            r#""nope""#,
-            r#"5"#,
-            r#"{"points": 1, "badge": "x"}"#,
-            r#"{}"#,
-            r#"[1]"#,
-            r#"null"#,
+        let read = |json: &str| crate::json::from_str::<Holder>(&format!(r#"{{"r": {json}}}"#)).map(|h| h.r).map_err(|e| e.to_string());
+        for (json, want) in [
+            (r#"{"points": 5}"#, RewardSpec::Points(5)),
+            (r#"{"discount": -3}"#, RewardSpec::Discount(-3)),
+            (r#"{"percent_off": 2.5}"#, RewardSpec::PercentOff(Percent(250))),
+            (r#"{"cashback": 7}"#, RewardSpec::Cashback(7)),
+            (r#"{"free_shipping": true}"#, RewardSpec::FreeShipping(true)),
+            (r#"{"badge": "b"}"#, RewardSpec::Badge("b".into())),
+            (r#"{"perk": "p"}"#, RewardSpec::Perk("p".into())),
         ] {
-            let hand = crate::json::from_str::<RewardSpec>(json).map(|r| r.to_string()).map_err(|e| e.to_string());
-            let derived = crate::json::from_str::<Derived>(json).map(|d| format!("{d:?}")).map_err(|e| e.to_string());
-            assert_eq!(hand.is_ok(), derived.is_ok(), "{json}: {hand:?} vs {derived:?}");
-            if let (Err(h), Err(d)) = (&hand, &derived) {
-                assert_eq!(h, d, "{json}");
-            }
-            let text = format!(r#"{{"r": {json}}}"#);
-            let hand = crate::json::from_str::<Hand>(&text).map(drop).map_err(|e| e.to_string());
-            let derived = crate::json::from_str::<Derive>(&text).map(drop).map_err(|e| e.to_string());
-            assert_eq!(hand, derived, "{text}");
+            assert_eq!(read(json), Ok(Some(want)), "{json}");
         }
-        let r: RewardSpec = crate::json::from_str(r#"{"cashback": 7}"#).unwrap();
-        assert_eq!(r, RewardSpec::Cashback(7));
-        let r: RewardSpec = crate::json::from_str(r#"{"perk": "p"}"#).unwrap();
-        assert_eq!(r, RewardSpec::Perk("p".into()));
+        assert_eq!(read("null"), Ok(None));
+        for (json, error) in [
+            (r#"{"pointz": 1}"#, "`r.pointz`: unknown variant `pointz`, expected one of `points`, `discount`, `percent_off`, `cashback`, `free_shipping`, `badge`, `perk`"),
+            (r#"{"points": "5"}"#, "`r.points`: invalid type: string \"5\", expected i64"),
+            (r#"{"percent_off": 101}"#, "`r.percent_off`: 101 is over 100 percent"),
+            (r#"{"badge": 1}"#, "`r.badge`: invalid type: integer `1`, expected a string"),
+            (r#"{"free_shipping": 1}"#, "`r.free_shipping`: invalid type: integer `1`, expected a boolean"),
+            (r#""points""#, "`r`: invalid type: string \"points\", expected enum RewardSpec"),
+            (r#"5"#, "`r`: invalid type: integer `5`, expected enum RewardSpec"),
+            (r#"{"points": 1, "badge": "x"}"#, "`r`: invalid value: an object with several keys, expected enum RewardSpec"),
+            (r#"{}"#, "`r`: invalid value: an object with no keys, expected enum RewardSpec"),
+            (r#"[1]"#, "`r`: invalid type: an array, expected enum RewardSpec"),
+        ] {
+            assert_eq!(read(json), Err(error.to_string()), "{json}");
+        }
         assert!(RewardSpec::Points(-1).validate("reward").unwrap_err().message().starts_with("`reward`"));
     }
 }

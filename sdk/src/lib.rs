@@ -9,7 +9,7 @@
 //! ```
 //! use perk_sdk::prelude::*;
 //!
-//! #[derive(Deserialize)]
+//! #[derive(FromJson)]
 //! #[serde(deny_unknown_fields)]
 //! pub struct Config {
 //!     /// Bonus points for an order of at least `min_total` minor units.
@@ -47,6 +47,8 @@
 #![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
 
 extern crate alloc;
+// `::perk_sdk::…` paths from the derives resolve inside the SDK too (its own tests).
+extern crate self as perk_sdk;
 
 /// What `std`'s prelude would give, for the SDK's modules and macros in a `no_std` build.
 #[doc(hidden)]
@@ -88,14 +90,11 @@ pub mod __bindings {
 }
 
 pub use config::{Percent, RewardSpec};
+pub use json::{FromJson, ToJson};
 pub use model::{Context, Customer, Event, LineItem, Money, Purchase, Timestamp};
 pub use outcome::{explaining, money, Coupon, Deferred, Granted, Outcome, Progress, Reason, Reward, Unit};
-pub use perk_sdk_macros::policy;
-#[doc(hidden)]
-pub use serde as __serde;
+pub use perk_sdk_macros::{policy, FromJson, ToJson};
 pub use table::Table;
-
-use serde::de::DeserializeOwned;
 
 /// The error a policy returns; the host reports its message next to the policy's id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,11 +142,12 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 /// A reward policy. `#[perk_sdk::policy]` on a function implements it for you; put the
 /// attribute on an `impl Policy for T` block to also react to activity events or to
-/// validate a config beyond what serde checks.
+/// validate a config beyond what its types check.
 pub trait Policy {
-    /// The `[policy.config]` table of the manifest. Use `#[serde(deny_unknown_fields)]`
-    /// so that a typo in a key is an error rather than a silent default.
-    type Config: DeserializeOwned + 'static;
+    /// The `[policy.config]` table of the manifest, read with `#[derive(FromJson)]`. Use
+    /// `#[serde(deny_unknown_fields)]` so that a typo in a key is an error rather than a
+    /// silent default.
+    type Config: FromJson + 'static;
 
     /// JSON Schema of [`Policy::Config`], shown by `describe` (`perk policies --schema`).
     /// Standard policies embed a `config.schema.json` generated from their config types
@@ -180,8 +180,9 @@ pub mod prelude {
         money, Context, Coupon, Customer, Error, Event, Granted, LineItem, Money, Outcome, Percent, Policy, Progress, Purchase, Reason,
         Result, Reward, RewardSpec, Table, Timestamp, Unit,
     };
+    // The JSON traits and their derives (same names), for configs and states.
     pub use crate::{reason, text};
+    pub use crate::{FromJson, ToJson};
     // `std`'s prelude for the heap types, so a `#![no_std]` policy reads as any other.
     pub use crate::__alloc::{vec, Box, String, ToOwned, ToString, Vec};
-    pub use serde::{Deserialize, Serialize};
 }

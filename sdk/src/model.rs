@@ -3,7 +3,6 @@
 
 #[allow(unused_imports)]
 use crate::__alloc::*;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Minor units of the campaign currency (cents, kopecks). Never a float.
@@ -170,7 +169,7 @@ pub struct Context {
 impl Context {
     /// The per-customer state this policy stored last time (see [`crate::Outcome::state`]),
     /// or `T::default()` for a customer it has not seen yet.
-    pub fn state<T: DeserializeOwned + Default>(&self) -> crate::Result<T> {
+    pub fn state<T: crate::FromJson + Default>(&self) -> crate::Result<T> {
         if self.state.is_empty() {
             return Ok(T::default());
         }

@@ -196,11 +196,8 @@ impl Outcome {
     }
 
     /// Stores `state` for this customer; the next call sees it in [`crate::Context::state`].
-    pub fn state<T: Serialize>(mut self, state: &T) -> Self {
-        // Serialising plain data to JSON cannot fail; a map with keys that are neither
-        // strings nor integers, or a NaN, would.
-        // (`Display`, not `expect`'s `Debug`: debug formatting would add kilobytes to guests.)
-        self.state = Some(crate::json::to_vec(state).unwrap_or_else(|e| panic!("policy state must serialise to JSON: {e}")));
+    pub fn state<T: crate::ToJson + ?Sized>(mut self, state: &T) -> Self {
+        self.state = Some(crate::json::to_vec(state));
         self
     }
 

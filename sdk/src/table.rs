@@ -2,10 +2,8 @@
 
 #[allow(unused_imports)]
 use crate::__alloc::*;
+use crate::json::{self, FromJson, ToJson, Value};
 use core::fmt;
-use core::marker::PhantomData;
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// Names to values, in name order: `by_category = { coffee = 5, books = 3 }` in a config,
 /// counters by kind in a state. Reads and writes the same JSON as a
@@ -141,34 +139,48 @@ impl<'a, V> IntoIterator for &'a Table<V> {
     }
 }
 
-impl<V: Serialize> Serialize for Table<V> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.len()))?;
-        for (k, v) in &self.entries {
-            map.serialize_entry(k, v)?;
+/// Read as a `BTreeMap<String, V>` reads it: any order, a later duplicate name replacing
+/// an earlier one (every value is checked).
+impl<V: FromJson> FromJson for Table<V> {
+    fn from_json(value: Value) -> json::Result<Self> {
+        let mut raw = json::entries(value, "a map")?;
+        let mut entries: Vec<(String, V)> = Vec::with_capacity(raw.len());
+        for i in name_order(&raw) {
+            let name = core::mem::take(&mut raw[i].0);
+            let v = V::from_json(core::mem::replace(&mut raw[i].1, Value::Null)).map_err(|e| e.in_key(&name))?;
+            match entries.last_mut() {
+                Some(last) if last.0 == name => last.1 = v,
+                _ => entries.push((name, v)),
+            }
         }
-        map.end()
+        Ok(Table { entries })
     }
 }
 
-impl<'de, V: Deserialize<'de>> Deserialize<'de> for Table<V> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Entries<V>(PhantomData<V>);
-        impl<'de, V: Deserialize<'de>> Visitor<'de> for Entries<V> {
-            type Value = Table<V>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a map")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Table<V>, A::Error> {
-                let mut t = Table { entries: Vec::with_capacity(map.size_hint().unwrap_or(0).min(64)) };
-                while let Some(k) = map.next_key::<String>()? {
-                    let v = map.next_value()?;
-                    t.insert(k, v);
-                }
-                Ok(t)
-            }
-        }
-        d.deserialize_map(Entries(PhantomData))
+/// The indices of `entries` in name order, equal names in input order. Not generic, and a
+/// binary insertion rather than `sort_by` (whose code is several kilobytes per guest): a
+/// config's or state's names come few, and usually sorted already (each then goes last).
+fn name_order(entries: &[(String, Value)]) -> Vec<usize> {
+    let mut order: Vec<usize> = Vec::with_capacity(entries.len());
+    for (i, (name, _)) in entries.iter().enumerate() {
+        // After every equal name: stable.
+        let at = order.partition_point(|&j| entries[j].0 <= *name);
+        order.insert(at, i);
+    }
+    order
+}
+
+impl<V: ToJson> ToJson for Table<V> {
+    fn write_json(&self, out: &mut String) {
+        json::write_object(out, self.iter())
+    }
+}
+
+/// For schemars, which writes a field's `#[serde(default)]` value into the schema with it.
+#[cfg(not(target_arch = "wasm32"))]
+impl<V: serde::Serialize> serde::Serialize for Table<V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
     }
 }
 
@@ -199,16 +211,16 @@ mod tests {
 
     #[test]
     fn reads_and_writes_what_a_btree_map_does() {
-        for json in [r#"{}"#, r#"{"b":2,"a":1,"c":3}"#, r#"{"a":1,"a":5}"#, r#"{"я":1,"z":2,"":0}"#] {
+        for json in [r#"{}"#, r#"{"b":2,"a":1,"c":3}"#, r#"{"a":1,"a":5}"#, r#"{"я":1,"z":2,"":0}"#, r#"{"b":1,"a":2,"b":3,"a":4}"#] {
             let table: Table<u32> = crate::json::from_str(json).unwrap();
-            let map: BTreeMap<String, u32> = crate::json::from_str(json).unwrap();
-            assert_eq!(crate::json::to_string(&table).unwrap(), crate::json::to_string(&map).unwrap(), "{json}");
+            let map: BTreeMap<String, u32> = serde_json::from_str(json).unwrap();
+            assert_eq!(crate::json::to_string(&table), serde_json::to_string(&map).unwrap(), "{json}");
             assert!(table.iter().map(|(k, v)| (k.clone(), *v)).eq(map.clone()), "{json}");
             for k in ["a", "b", "я", "", "missing"] {
                 assert_eq!(table.get(k), map.get(k), "{json} {k}");
             }
         }
-        for bad in ["[1]", r#"{"a":"x"}"#, r#"{"a":1"#] {
+        for bad in ["[1]", r#"{"a":"x"}"#, r#"{"a":1"#, r#"{"a":"x","a":1}"#] {
             let table = crate::json::from_str::<Table<u32>>(bad).unwrap_err().to_string();
             assert_eq!(table, crate::json::from_str::<BTreeMap<String, u32>>(bad).unwrap_err().to_string(), "{bad}");
         }

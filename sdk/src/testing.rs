@@ -6,7 +6,7 @@
 //!
 //! ```
 //! # use perk_sdk::prelude::*;
-//! # #[derive(Deserialize)] pub struct Config { every: u32 }
+//! # #[derive(FromJson)] pub struct Config { every: u32 }
 //! # #[perk_sdk::policy]
 //! # fn stamp(c: &Config, _p: &Purchase, cu: &Customer, _x: &Context) -> Outcome {
 //! #     if (cu.purchases + 1) % c.every == 0 { Outcome::new().points(10, "stamp") } else { Outcome::new() }
@@ -87,7 +87,7 @@ impl<P: Policy> Harness<P> {
     }
 
     /// The state the policy stored for this customer, decoded.
-    pub fn state<T: serde::de::DeserializeOwned + Default>(&self) -> Result<T> {
+    pub fn state<T: crate::FromJson + Default>(&self) -> Result<T> {
         self.context().state()
     }
 

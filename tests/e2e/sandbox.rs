@@ -330,7 +330,7 @@ fn panics_reach_the_host_from_std_and_lean_guests() {
         for (mode, message) in [("panic", "the espresso machine exploded"), ("index", formatted)] {
             let bound = module.bind("hostile", &format!(r#"{{"mode":"{mode}"}}"#)).unwrap();
             for isolation in BOTH {
-                let f = bound.on_purchase(&Purchase::new("p1", 100), &Customer::new("c1"), 0, &[], isolation).err().expect("it panics");
+                let f = bound.on_purchase(&Purchase::new("p1", 100), &Customer::new("c1"), 0, &[], isolation).expect_err("it panics");
                 assert_eq!(f.kind, FailureKind::Panic, "{build} {mode}: {f}");
                 assert!(
                     f.message.contains("panicked at ") && f.message.contains("src/lib.rs:"),

@@ -257,6 +257,7 @@ pub struct BoundPolicy {
     /// Idle warm instances.
     /// Boxed: a warm instance moves in and out of the pool on every call, so it moves as a
     /// pointer rather than as the store and its export handles.
+    #[allow(clippy::vec_box)]
     pool: Arc<Mutex<Vec<Box<Instance>>>>,
 }
 

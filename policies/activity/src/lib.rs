@@ -4,7 +4,7 @@
 use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -18,7 +18,7 @@ pub struct Config {
     pub once: Vec<String>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, ToJson, FromJson)]
 struct Seen {
     /// Days since 1970-01-01 of `today`.
     day: i64,

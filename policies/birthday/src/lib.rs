@@ -5,7 +5,7 @@ use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;
 use perk_sdk::text::two_digits;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -26,7 +26,7 @@ fn week() -> u32 {
 }
 
 /// The birthday year last rewarded, per customer.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, ToJson, FromJson)]
 struct Rewarded {
     year: Option<i64>,
 }

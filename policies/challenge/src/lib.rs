@@ -4,7 +4,7 @@
 use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;
 
-#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
+#[derive(Debug, FromJson, PartialEq, Eq, Clone, Copy)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Measure {
@@ -16,7 +16,7 @@ pub enum Measure {
     Spend,
 }
 
-#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy, Default)]
+#[derive(Debug, FromJson, PartialEq, Eq, Clone, Copy, Default)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
@@ -27,7 +27,7 @@ pub enum Period {
     Ever,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Challenge {
@@ -41,14 +41,14 @@ pub struct Challenge {
     pub badge: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub challenges: Vec<Challenge>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, ToJson, FromJson)]
 struct Track {
     /// The month it counts for (`Period::Month`).
     month: i64,

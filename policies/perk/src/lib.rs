@@ -3,7 +3,7 @@
 
 use perk_sdk::prelude::*;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Grant {
@@ -17,7 +17,7 @@ pub struct Grant {
     pub segments: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -25,7 +25,7 @@ pub struct Config {
 }
 
 /// Perks already granted to this customer.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, ToJson, FromJson)]
 struct Granted {
     names: Vec<String>,
 }

@@ -3,7 +3,7 @@
 
 use perk_sdk::prelude::*;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -19,7 +19,7 @@ pub struct Config {
 }
 
 /// Qualifying purchases so far, when counting a category.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, ToJson, FromJson)]
 struct Stamps {
     count: u64,
 }

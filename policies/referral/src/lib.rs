@@ -4,7 +4,7 @@
 
 use perk_sdk::prelude::*;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -26,7 +26,7 @@ fn default_attribute() -> String {
 }
 
 /// Who referred this customer, and whether the referral has paid out.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, ToJson, FromJson)]
 struct Invitation {
     referrer: Option<String>,
     done: bool,

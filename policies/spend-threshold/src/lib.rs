@@ -3,7 +3,7 @@
 
 use perk_sdk::prelude::*;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Step {
@@ -12,7 +12,7 @@ pub struct Step {
     pub reward: RewardSpec,
 }
 
-#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Default, FromJson, PartialEq, Eq)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
@@ -24,7 +24,7 @@ pub enum Period {
     Month,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -35,7 +35,7 @@ pub struct Config {
 }
 
 /// What a customer spent this month, kept in the policy's state.
-#[derive(Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Default, ToJson, FromJson, PartialEq, Eq)]
 struct Month {
     /// Months since 1970-01, UTC.
     month: i64,

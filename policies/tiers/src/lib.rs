@@ -5,7 +5,7 @@ use perk_sdk::calendar::Date;
 use perk_sdk::prelude::*;
 use perk_sdk::text::two_digits;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Level {
@@ -33,7 +33,7 @@ impl Level {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -53,7 +53,7 @@ pub struct Config {
     pub grace_days: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromJson)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Review {
@@ -76,7 +76,7 @@ impl Review {
 }
 
 /// Per-customer memory, when qualifying over a window or reviewing periodically.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, ToJson, FromJson)]
 struct History {
     /// `[day, spend, purchases]` per day with purchases, within the window.
     days: Vec<[i64; 3]>,

@@ -1,4 +1,7 @@
 //! `#[perk_sdk::policy]`: turns a function or an `impl Policy for T` into a Perk policy.
+//! `#[derive(FromJson, ToJson)]`: configs and states as JSON, without serde in the guest.
+
+mod json;
 
 use proc_macro::TokenStream;
 use proc_macro2::Span;
@@ -16,6 +19,21 @@ use syn::{parse_macro_input, spanned::Spanned, Attribute, FnArg, Item, ItemFn, I
 ///
 /// Either way, a wasm build of the crate exports the `perk:policy` world; doc comments become
 /// the policy's description.
+/// Reads the type from a `perk_sdk::json::Value`: a struct with named fields from an object
+/// (by field name; `Option` fields may be left out), an enum of unit variants from a string.
+/// Honours `#[serde(deny_unknown_fields, rename_all = "...")]` on the type and
+/// `#[serde(default, default = "path", rename = "...")]` on fields, as serde would.
+#[proc_macro_derive(FromJson, attributes(serde))]
+pub fn derive_from_json(input: TokenStream) -> TokenStream {
+    json::from_json(parse_macro_input!(input)).unwrap_or_else(|e| e.to_compile_error()).into()
+}
+
+/// Writes the type as compact JSON, as serde_json would write it with serde's derive.
+#[proc_macro_derive(ToJson, attributes(serde))]
+pub fn derive_to_json(input: TokenStream) -> TokenStream {
+    json::to_json(parse_macro_input!(input)).unwrap_or_else(|e| e.to_compile_error()).into()
+}
+
 #[proc_macro_attribute]
 pub fn policy(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut struct_name: Option<LitStr> = None;

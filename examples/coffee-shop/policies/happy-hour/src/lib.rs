@@ -3,7 +3,7 @@
 
 use perk_sdk::prelude::*;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, FromJson)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// First hour of the happy hour (0–23, shop time).
