@@ -17,53 +17,71 @@ use crate::text::{concat, decimal};
 use alloc::collections::BTreeMap;
 use core::fmt::{self, Display};
 
-/// What went wrong, and where: `path` is empty at the top level.
+/// What went wrong, and where (the key path, empty at the top level). One pointer wide, so
+/// that every `Result` the readers pass around stays small (module size).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Error {
-    pub path: String,
-    pub message: String,
+pub struct Error(Box<Located>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Located {
+    path: String,
+    message: String,
 }
 
 impl Error {
     /// An error at the top level (the value being read).
+    #[cold]
     pub fn new(message: impl Into<String>) -> Self {
-        Error { path: String::new(), message: message.into() }
+        Error(Box::new(Located { path: String::new(), message: message.into() }))
+    }
+
+    /// Where: `levels[1].min_spend`, or empty at the top level.
+    pub fn path(&self) -> &str {
+        &self.0.path
+    }
+
+    /// What, without where.
+    pub fn message(&self) -> &str {
+        &self.0.message
     }
 
     /// The message with its path: `` `levels[1].min_spend`: invalid value: … `` (as `Display`).
     pub fn into_message(self) -> String {
-        if self.path.is_empty() {
-            self.message
+        let Located { path, message } = *self.0;
+        if path.is_empty() {
+            message
         } else {
-            concat(&["`", &self.path, "`: ", &self.message])
+            concat(&["`", &path, "`: ", &message])
         }
     }
 
     /// This error, found in the value of key `key`.
     #[cold]
     pub fn in_key(mut self, key: &str) -> Self {
-        let sep = if self.path.is_empty() || self.path.starts_with('[') { "" } else { "." };
-        self.path = concat(&[key, sep, &self.path]);
+        let path = &mut self.0.path;
+        let sep = if path.is_empty() || path.starts_with('[') { "" } else { "." };
+        *path = concat(&[key, sep, path]);
         self
     }
 
     /// This error, found in element `index` of an array.
     #[cold]
     pub fn in_element(mut self, index: usize) -> Self {
-        let sep = if self.path.is_empty() || self.path.starts_with('[') { "" } else { "." };
-        self.path = concat(&["[", decimal(&mut [0; 21], false, index as u64), "]", sep, &self.path]);
+        let path = &mut self.0.path;
+        let sep = if path.is_empty() || path.starts_with('[') { "" } else { "." };
+        *path = concat(&["[", decimal(&mut [0; 21], false, index as u64), "]", sep, path]);
         self
     }
 }
 
 impl Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.path.is_empty() {
+        if !self.0.path.is_empty() {
             f.write_str("`")?;
-            f.write_str(&self.path)?;
+            f.write_str(&self.0.path)?;
             f.write_str("`: ")?;
         }
-        f.write_str(&self.message)
+        f.write_str(&self.0.message)
     }
 }
 
@@ -498,7 +516,7 @@ impl Parser<'_> {
     #[cold]
     #[inline(never)]
     fn error(&self, message: &str) -> Error {
-        Error { path: self.path_string(), message: message.into() }
+        Error(Box::new(Located { path: self.path_string(), message: message.into() }))
     }
 
     fn ws(&mut self) {
@@ -1006,7 +1024,7 @@ mod tests {
             Y,
         }
         fn both<T: FromJson + serde::de::DeserializeOwned + core::fmt::Debug>(text: &str) {
-            let ours = from_str::<T>(text).unwrap_err().message;
+            let ours = from_str::<T>(text).unwrap_err().message().to_string();
             let theirs = serde_json::from_str::<T>(text).unwrap_err().to_string();
             let theirs = theirs.rsplit_once(" at line ").map_or(theirs.as_str(), |t| t.0);
             assert_eq!(ours, theirs, "{text}");
@@ -1057,7 +1075,7 @@ mod tests {
             assert!(serde_json::from_str::<serde_json::Value>(bad).is_err(), "{bad:?} is not JSON");
         }
         let deep = "[".repeat(200) + &"]".repeat(200);
-        assert_eq!(parse(deep.as_bytes()).unwrap_err().message, "nested too deeply");
+        assert_eq!(parse(deep.as_bytes()).unwrap_err().message(), "nested too deeply");
     }
 
     #[test]

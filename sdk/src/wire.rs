@@ -61,6 +61,9 @@ impl Writer {
         Writer { buf: Vec::with_capacity(n) }
     }
 
+    // The fixed-width writes are out of line in a guest, which writes only its (small)
+    // outcome with them: a call each instead of a capacity check and a copy (module size).
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     pub fn u32(&mut self, v: u32) {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
@@ -71,14 +74,17 @@ impl Writer {
         self.u32(u32::try_from(n).unwrap_or(u32::MAX));
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     pub fn i64(&mut self, v: i64) {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     pub fn byte(&mut self, b: u8) {
         self.buf.push(b);
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     pub fn bytes(&mut self, b: &[u8]) {
         self.len(b.len());
         crate::text::append(&mut self.buf, b);
