@@ -831,17 +831,24 @@ impl ToJson for bool {
 }
 
 macro_rules! write_integers {
+    (signed $($t:ident)*) => {$(
+        impl ToJson for $t {
+            fn write_json(&self, out: &mut String) {
+                out.push_str(decimal(&mut [0; 21], *self < 0, (*self as i64).unsigned_abs()))
+            }
+        }
+    )*};
     ($($t:ident)*) => {$(
         impl ToJson for $t {
-            #[allow(unused_comparisons)]
             fn write_json(&self, out: &mut String) {
-                out.push_str(decimal(&mut [0; 21], *self < 0, (*self as i128).unsigned_abs() as u64))
+                out.push_str(decimal(&mut [0; 21], false, *self as u64))
             }
         }
     )*};
 }
 
-write_integers!(i8 i16 i32 i64 isize u8 u16 u32 u64 usize);
+write_integers!(u8 u16 u32 u64 usize);
+write_integers!(signed i8 i16 i32 i64 isize);
 
 impl<T: ToJson + ?Sized> ToJson for &T {
     fn write_json(&self, out: &mut String) {

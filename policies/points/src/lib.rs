@@ -48,6 +48,21 @@ impl Config {
             .or_else(|| self.by_category.get(&item.category).copied())
             .unwrap_or(100)
     }
+
+    /// Spend weighted by the lines' multipliers (in percent), rounded down once, and whether
+    /// that differs from `total`. Exact without 128-bit division (a software routine in a
+    /// guest): with each subtotal `100·q + r`, the sum is `Σ q·pct + ⌊Σ r·pct / 100⌋`.
+    /// Saturates only beyond `Money::MAX`.
+    fn weighted(&self, items: &[LineItem], total: Money) -> (Money, bool) {
+        let (mut whole, mut rest) = (0 as Money, 0 as Money);
+        for i in items {
+            let (subtotal, pct) = (i.subtotal().max(0), self.line_pct(i) as Money);
+            whole = whole.saturating_add((subtotal / 100).saturating_mul(pct));
+            rest = rest.saturating_add(subtotal % 100 * pct);
+        }
+        let exact = whole as i128 * 100 + rest as i128;
+        (whole.saturating_add(rest / 100), exact != total as i128 * 100)
+    }
 }
 
 fn check_rate(key: &str, unit: Money, points_per_unit: i64) -> Result<()> {
@@ -84,18 +99,12 @@ impl Policy for Points {
             Some((name, r)) => (r.unit, r.points_per_unit, Some(name)),
             None => (c.unit, c.points_per_unit, None),
         };
-        // Spend weighted by the lines' multipliers (in percent), rounded down once.
         let plain = c.by_sku.is_empty() && c.by_tag.is_empty() && c.by_category.is_empty();
-        let weighted = if p.items.is_empty() || plain {
-            total as i128 * 100
-        } else {
-            p.items.iter().map(|i| i.subtotal().max(0) as i128 * c.line_pct(i) as i128).sum()
-        };
-        let boosted = weighted != total as i128 * 100;
-        let units = (weighted / 100 / unit as i128) as i64;
+        let (spend, boosted) = if p.items.is_empty() || plain { (total, false) } else { c.weighted(&p.items, total) };
+        let units = spend / unit;
         let base = units.saturating_mul(per_unit);
         // The reason's pieces, written only when the host shows reasons.
-        let what = || if boosted { text!(money((weighted / 100) as Money), " with product multipliers") } else { money(total) };
+        let what = || if boosted { text!(money(spend), " with product multipliers") } else { money(total) };
         let via = || partner.map_or_else(String::new, |name| text!(" at partner ", name));
         let pct = customer.tier.as_ref().and_then(|t| c.tier_multipliers_pct.get(t).map(|pct| (t, *pct)));
         let (points, reason): (i64, Reason) = match pct {
@@ -181,6 +190,29 @@ mod tests {
         let out = Harness::<Points>::new(c).purchase(p);
         assert_eq!(out.points_total(), 28, "2 × 13.50 + 1.50 = 28.50 → 28");
         assert_eq!(out.rewards[0].reason, "1 points per 1.00 spent on 28.50 with product multipliers");
+    }
+
+    /// The weighted spend is what 128-bit arithmetic gives.
+    #[test]
+    fn weighted_spend_is_exact() {
+        let c: Config = perk_sdk::parse_config::<Points>(
+            &perk_sdk::testing::config_json(
+                "unit = 1
+points_per_unit = 1
+by_category = { a = 7, b = 100, c = 4294967295 }",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let prices = [0, 1, 99, 101, 12_345, 999_999_999, -5];
+        for (x, y) in prices.iter().flat_map(|x| prices.iter().map(move |y| (*x, *y))) {
+            for cats in [["a", "b"], ["b", "b"], ["a", "a"], ["c", "a"]] {
+                let items = [LineItem::new("x", cats[0], 3, x), LineItem::new("y", cats[1], 1, y)];
+                let total = items.iter().map(LineItem::subtotal).sum::<Money>().max(0);
+                let w: i128 = items.iter().map(|i| i.subtotal().max(0) as i128 * c.line_pct(i) as i128).sum();
+                assert_eq!(c.weighted(&items, total), ((w / 100) as Money, w != total as i128 * 100), "{x} {y} {cats:?}");
+            }
+        }
     }
 
     #[test]
