@@ -13,7 +13,7 @@
 
 #[allow(unused_imports)]
 use crate::__alloc::*;
-use crate::text::{concat, decimal};
+use crate::text::{concat, decimal, push_str};
 use alloc::collections::BTreeMap;
 use core::fmt::{self, Display};
 
@@ -172,25 +172,26 @@ impl Value {
 #[cold]
 #[inline(never)]
 fn unknown(what: &str, name: &str, expected: &[&str], none: &str) -> Error {
-    // One list of pieces joined once: smaller than a branch per shape of the list.
     let n = expected.len();
-    let mut pieces = Vec::with_capacity(4 + 2 * n);
-    pieces.extend([what, name]);
-    pieces.push(match n {
-        0 => none,
-        1 | 2 => "`, expected `",
-        _ => "`, expected one of `",
-    });
+    let mut out = concat(&[
+        what,
+        name,
+        match n {
+            0 => none,
+            1 | 2 => "`, expected `",
+            _ => "`, expected one of `",
+        },
+    ]);
     for (i, e) in expected.iter().enumerate() {
         if i > 0 {
-            pieces.push(if n == 2 { "` or `" } else { "`, `" });
+            push_str(&mut out, if n == 2 { "` or `" } else { "`, `" });
         }
-        pieces.push(e);
+        push_str(&mut out, e);
     }
     if n > 0 {
-        pieces.push("`");
+        push_str(&mut out, "`");
     }
-    Error::new(concat(&pieces))
+    Error::new(out)
 }
 
 // ------------------------------------------------------------------------------ reading
@@ -225,7 +226,7 @@ pub fn from_slice<T: FromJson>(bytes: &[u8]) -> Result<T> {
 
 /// Parses one JSON value (and nothing after it but whitespace).
 pub fn parse(bytes: &[u8]) -> Result<Value> {
-    let mut p = Parser { s: bytes, i: 0, path: Vec::new() };
+    let mut p = Parser { s: bytes, i: 0, depth: 0 };
     let value = p.value()?;
     p.ws();
     if p.i != p.s.len() {
@@ -446,24 +447,21 @@ pub fn variant_with_value(value: Value, expected: &str, names: &[&str]) -> Resul
             expected,
         ])));
     }
-    let (k, v) = entries.pop().expect("one entry");
+    let Some((k, v)) = entries.pop() else { unreachable!("one entry") };
     match names.iter().position(|n| *n == k) {
         Some(i) => Ok((i, v)),
         None => Err(unknown("unknown variant `", &k, names, "`, there are no variants").in_key(&k)),
     }
 }
 
-/// A JSON parser into [`Value`]; keeps the key path for its messages.
+/// A JSON parser into [`Value`]. Its messages give the byte offset: configs come from the
+/// host's JSON of a TOML table and states from [`ToJson`], so a syntax error means damaged
+/// data, which needs no key path (the type errors that a config's author makes have one).
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
-    path: Vec<Seg>,
-}
-
-/// One step of the key path: a key (where its text is in the input) or an array index.
-enum Seg {
-    Key(usize, usize),
-    Index(usize),
+    /// Arrays and objects open around the value being read.
+    depth: usize,
 }
 
 /// Arrays and objects nested deeper than this are refused (as serde_json does): a guest's
@@ -492,31 +490,15 @@ fn pow10(n: i32) -> f64 {
 }
 
 impl Parser<'_> {
-    fn path_string(&self) -> String {
-        let mut out = String::new();
-        for seg in &self.path {
-            match seg {
-                Seg::Key(a, b) => {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    // As written, escapes and all (the parser checked it is UTF-8).
-                    out.push_str(core::str::from_utf8(&self.s[*a..*b]).unwrap_or("?"));
-                }
-                Seg::Index(i) => {
-                    out.push('[');
-                    crate::text::push_u64(&mut out, *i as u64);
-                    out.push(']');
-                }
-            }
-        }
-        out
-    }
-
     #[cold]
     #[inline(never)]
     fn error(&self, message: &str) -> Error {
-        Error(Box::new(Located { path: self.path_string(), message: message.into() }))
+        // `at line 1 column 47`, as serde_json says it.
+        let before = &self.s[..self.i.min(self.s.len())];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = before.len() - before.iter().rposition(|&b| b == b'\n').map_or(0, |n| n + 1) + 1;
+        let (mut a, mut b) = ([0; 21], [0; 21]);
+        Error::new(concat(&[message, " at line ", decimal(&mut a, false, line as u64), " column ", decimal(&mut b, false, column as u64)]))
     }
 
     fn ws(&mut self) {
@@ -561,44 +543,24 @@ impl Parser<'_> {
                 Value::Str(self.string()?)
             }
             b'[' => {
-                self.i += 1;
-                self.nested()?;
+                self.open()?;
                 let mut items = Vec::new();
-                loop {
-                    match self.peek()? {
-                        b']' => break,
-                        b',' if !items.is_empty() => self.i += 1,
-                        _ if !items.is_empty() => return Err(self.error("expected `,` or `]`")),
-                        _ => {}
-                    }
-                    self.path.push(Seg::Index(items.len()));
+                while self.next(b']', "expected `,` or `]`", items.is_empty())? {
                     items.push(self.value()?);
-                    self.path.pop();
                 }
-                self.i += 1;
+                self.depth -= 1;
                 Value::Array(items)
             }
             b'{' => {
-                self.i += 1;
-                self.nested()?;
+                self.open()?;
                 let mut entries = Vec::new();
-                loop {
-                    match self.peek()? {
-                        b'}' => break,
-                        b',' if !entries.is_empty() => self.i += 1,
-                        _ if !entries.is_empty() => return Err(self.error("expected `,` or `}`")),
-                        _ => {}
-                    }
+                while self.next(b'}', "expected `,` or `}`", entries.is_empty())? {
                     self.expect(b'"', "expected a key")?;
-                    let start = self.i;
                     let key = self.string()?;
-                    self.path.push(Seg::Key(start, self.i - 1));
                     self.expect(b':', "expected `:`")?;
-                    let value = self.value()?;
-                    self.path.pop();
-                    entries.push((key, value));
+                    entries.push((key, self.value()?));
                 }
-                self.i += 1;
+                self.depth -= 1;
                 Value::Object(entries)
             }
             b'-' | b'0'..=b'9' => self.number()?,
@@ -606,11 +568,31 @@ impl Parser<'_> {
         })
     }
 
-    fn nested(&self) -> Result<()> {
-        if self.path.len() >= MAX_DEPTH {
+    /// Past a `[` or `{`, one level deeper.
+    fn open(&mut self) -> Result<()> {
+        if self.depth >= MAX_DEPTH {
             return Err(self.error("nested too deeply"));
         }
+        self.i += 1;
+        self.depth += 1;
         Ok(())
+    }
+
+    /// Whether another element follows (past its `,`), or the array or object ends (past
+    /// its `close`); `first` before the first element.
+    fn next(&mut self, close: u8, expected: &str, first: bool) -> Result<bool> {
+        let b = self.peek()?;
+        if b == close {
+            self.i += 1;
+            return Ok(false);
+        }
+        if !first {
+            if b != b',' {
+                return Err(self.error(expected));
+            }
+            self.i += 1;
+        }
+        Ok(true)
     }
 
     /// A string, after its opening quote, with its escapes resolved.
@@ -698,18 +680,16 @@ impl Parser<'_> {
         while let Some(&b) = self.s.get(self.i) {
             match b {
                 b'0'..=b'9' => {
-                    match mantissa.checked_mul(10).and_then(|m| m.checked_add((b - b'0') as u64)) {
-                        Some(m) => {
-                            mantissa = m;
-                            if fraction {
-                                scale -= 1;
-                            }
+                    // Compared, not `checked_mul`: a 64-bit multiply's overflow check is a
+                    // 128-bit multiply on wasm32. Up to 19 digits always fit.
+                    if mantissa < 1_000_000_000_000_000_000 {
+                        mantissa = mantissa * 10 + (b - b'0') as u64;
+                        if fraction {
+                            scale -= 1;
                         }
-                        None if fraction => {}
-                        None => {
-                            overflow = true;
-                            scale += 1;
-                        }
+                    } else if !fraction {
+                        overflow = true;
+                        scale += 1;
                     }
                     digits += 1;
                 }
@@ -742,11 +722,11 @@ impl Parser<'_> {
             }
             exponent *= sign;
         }
-        if !fraction && !has_exponent && !overflow {
+        if !fraction && !has_exponent {
             return match i64::try_from(mantissa) {
-                Ok(n) => Ok(Value::Int(if negative { -n } else { n })),
-                Err(_) if negative && mantissa == 1 << 63 => Ok(Value::Int(i64::MIN)),
-                Err(_) => Err(self.error("integer out of range")),
+                Ok(n) if !overflow => Ok(Value::Int(if negative { -n } else { n })),
+                Err(_) if negative && mantissa == 1 << 63 && !overflow => Ok(Value::Int(i64::MIN)),
+                _ => Err(self.error("integer out of range")),
             };
         }
         let value = mantissa as f64 * pow10(scale.saturating_add(exponent));
@@ -1060,7 +1040,14 @@ mod tests {
         assert_eq!(from_str::<E2>("1").unwrap_err().to_string(), "invalid type: integer `1`, expected enum E2");
         assert_eq!(from_str::<Vec<u8>>(r#"{"a":1}"#).unwrap_err().to_string(), "invalid type: an object, expected a sequence");
         assert_eq!(from_str::<BTreeMap<String, u8>>("[1]").unwrap_err().to_string(), "invalid type: an array, expected a map");
-        assert_eq!(from_str::<u64>("18446744073709551615").unwrap_err().to_string(), "integer out of range");
+        for big in ["18446744073709551615", "9223372036854775808", "-9223372036854775809", "-92233720368547758080", "99999999999999999999"]
+        {
+            let e = parse(big.as_bytes()).unwrap_err().to_string();
+            assert!(e.starts_with("integer out of range at line 1 column "), "{big}: {e}");
+        }
+        assert_eq!(parse(b"-9223372036854775808").unwrap(), Value::Int(i64::MIN));
+        assert_eq!(parse(b"9223372036854775807").unwrap(), Value::Int(i64::MAX));
+        assert_eq!(parse(b"123456789012345678901.5").unwrap(), Value::Float(123456789012345678901.5));
         assert_eq!(from_str::<Option<u8>>("null").unwrap(), None);
     }
 
@@ -1074,15 +1061,17 @@ mod tests {
         assert_eq!(e.to_string(), "`x y`: missing field `min_spend`");
         let e = from_str::<Level>(r#"{"name":"a"}"#).unwrap_err();
         assert_eq!(e.to_string(), "missing field `min_spend`");
-        // Syntax errors name where the parser was.
+        // Syntax errors say where the parser was.
         let e = from_str::<Config>(r#"{"levels":[{"name":"a","min_spend":1},{"name" 1}]}"#).unwrap_err();
-        assert_eq!(e.to_string(), "`levels[1].name`: expected `:`");
+        assert_eq!(e.to_string(), "expected `:` at line 1 column 47");
+        let e = from_str::<Config>("{\n  \"levels\": [\n    1,, 2]}").unwrap_err();
+        assert_eq!(e.to_string(), "expected a value at line 3 column 7");
         for bad in ["", "{", r#"{"a" 1}"#, "[1 2]", r#""\x""#, "tru", "{} x", r#""\ud800""#, "-", "[1,,2]", "[,1]", r#"{"k":1,}"#, "{,}"] {
             assert!(parse(bad.as_bytes()).is_err(), "{bad:?} should not parse");
             assert!(serde_json::from_str::<serde_json::Value>(bad).is_err(), "{bad:?} is not JSON");
         }
         let deep = "[".repeat(200) + &"]".repeat(200);
-        assert_eq!(parse(deep.as_bytes()).unwrap_err().message(), "nested too deeply");
+        assert_eq!(parse(deep.as_bytes()).unwrap_err().message(), "nested too deeply at line 1 column 129");
     }
 
     #[test]

@@ -44,7 +44,7 @@ text_like!(str, String);
 /// `out.push_str(s)`, not inlined: a piece of `text!` is then a call at each use, not the
 /// append's capacity check and copy (module size; `text!` reserved the capacity).
 #[inline(never)]
-fn push_str(out: &mut String, s: &str) {
+pub(crate) fn push_str(out: &mut String, s: &str) {
     // SAFETY: appends whole UTF-8 text.
     append(unsafe { out.as_mut_vec() }, s.as_bytes());
 }
