@@ -759,6 +759,14 @@ pub fn to_vec<T: ToJson + ?Sized>(value: &T) -> Vec<u8> {
     to_string(value).into_bytes()
 }
 
+/// Appends JSON text as it is (`{"day":`, `,`): not inlined, so each piece of a written
+/// state is a call, not a capacity check and a copy (module size).
+#[doc(hidden)]
+#[inline(never)]
+pub fn raw(out: &mut String, text: &str) {
+    out.push_str(text);
+}
+
 /// `s` as a JSON string, escaped as serde_json escapes it.
 #[inline(never)]
 pub fn write_str(out: &mut String, s: &str) {
@@ -806,7 +814,7 @@ impl ToJson for String {
 
 impl ToJson for bool {
     fn write_json(&self, out: &mut String) {
-        out.push_str(if *self { "true" } else { "false" })
+        raw(out, if *self { "true" } else { "false" })
     }
 }
 
@@ -814,14 +822,14 @@ macro_rules! write_integers {
     (signed $($t:ident)*) => {$(
         impl ToJson for $t {
             fn write_json(&self, out: &mut String) {
-                out.push_str(decimal(&mut [0; 21], *self < 0, (*self as i64).unsigned_abs()))
+                raw(out, decimal(&mut [0; 21], *self < 0, (*self as i64).unsigned_abs()))
             }
         }
     )*};
     ($($t:ident)*) => {$(
         impl ToJson for $t {
             fn write_json(&self, out: &mut String) {
-                out.push_str(decimal(&mut [0; 21], false, *self as u64))
+                raw(out, decimal(&mut [0; 21], false, *self as u64))
             }
         }
     )*};
@@ -846,21 +854,21 @@ impl<T: ToJson> ToJson for Option<T> {
     fn write_json(&self, out: &mut String) {
         match self {
             Some(v) => v.write_json(out),
-            None => out.push_str("null"),
+            None => raw(out, "null"),
         }
     }
 }
 
 impl<T: ToJson> ToJson for [T] {
     fn write_json(&self, out: &mut String) {
-        out.push('[');
+        raw(out, "[");
         for (i, v) in self.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                raw(out, ",");
             }
             v.write_json(out);
         }
-        out.push(']');
+        raw(out, "]");
     }
 }
 
@@ -878,16 +886,16 @@ impl<T: ToJson, const N: usize> ToJson for [T; N] {
 
 /// Writes `{"k":v,...}` of `entries` in their order.
 pub(crate) fn write_object<'a, V: ToJson + 'a>(out: &mut String, entries: impl Iterator<Item = (&'a String, &'a V)>) {
-    out.push('{');
+    raw(out, "{");
     for (i, (k, v)) in entries.enumerate() {
         if i > 0 {
-            out.push(',');
+            raw(out, ",");
         }
         write_str(out, k);
-        out.push(':');
+        raw(out, ":");
         v.write_json(out);
     }
-    out.push('}');
+    raw(out, "}");
 }
 
 impl<V: ToJson> ToJson for BTreeMap<String, V> {
@@ -901,14 +909,14 @@ impl<V: ToJson> ToJson for BTreeMap<String, V> {
 impl ToJson for Value {
     fn write_json(&self, out: &mut String) {
         match self {
-            Value::Null => out.push_str("null"),
+            Value::Null => raw(out, "null"),
             Value::Bool(b) => b.write_json(out),
             Value::Int(n) => n.write_json(out),
             Value::Float(f) if f.is_finite() => {
                 // `2.5`, `1e300`: JSON numbers (serde_json writes `null` for the others).
                 let _ = fmt::Write::write_fmt(out, format_args!("{f:?}"));
             }
-            Value::Float(_) => out.push_str("null"),
+            Value::Float(_) => raw(out, "null"),
             Value::Str(s) => write_str(out, s),
             Value::Array(items) => items.write_json(out),
             Value::Object(entries) => write_object(out, entries.iter().map(|(k, v)| (k, v))),

@@ -112,6 +112,12 @@ impl Unit {
     }
 }
 
+impl AsRef<str> for Unit {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
 impl From<&str> for Unit {
     fn from(s: &str) -> Self {
         match s {
@@ -187,12 +193,17 @@ impl Outcome {
 
     /// Progress toward `goal` (text, or [`reason!`](crate::reason!) to write it only when
     /// shown); left out when the host shows no progress (a replay, see [`explaining`]).
-    pub fn progress(mut self, goal: impl Into<Reason>, current: i64, target: i64, unit: impl Into<Unit>) -> Self {
-        if !explaining() {
-            return self;
+    /// `unit`: a [`Unit`] or its name (`"events"`).
+    pub fn progress(mut self, goal: impl Into<Reason>, current: i64, target: i64, unit: impl AsRef<str>) -> Self {
+        if explaining() {
+            self.push_progress(goal.into().0, current, target, unit.as_ref());
         }
-        self.progress.push(Progress { goal: goal.into().0, current, target, unit: unit.into().as_str().to_string() });
         self
+    }
+
+    /// Not generic: one copy per module, whatever the goal's and unit's types.
+    fn push_progress(&mut self, goal: String, current: i64, target: i64, unit: &str) {
+        self.progress.push(Progress { goal, current, target, unit: unit.to_string() });
     }
 
     /// Stores `state` for this customer; the next call sees it in [`crate::Context::state`].

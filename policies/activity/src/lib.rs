@@ -64,14 +64,19 @@ impl Policy for Activity {
             return Ok(Outcome::new());
         }
         let count = seen.today.get_or_default(&e.kind);
-        let cap = c.daily_cap.get(&e.kind);
-        if cap.is_some_and(|cap| *count >= *cap) {
-            return Ok(Outcome::new().progress(text!(e.kind, " points today"), *count as i64, *cap.unwrap() as i64, "events"));
+        let cap = c.daily_cap.get(&e.kind).copied();
+        let capped = cap.is_some_and(|cap| *count >= cap);
+        let mut out = Outcome::new();
+        if !capped {
+            *count += 1;
+            out = out.points(points, reason!(e.kind, ": ", points, " points"));
         }
-        *count += 1;
-        let mut out = Outcome::new().points(points, reason!(e.kind, ": ", points, " points"));
         if let Some(cap) = cap {
-            out = out.progress(text!(e.kind, " points today"), *count as i64, *cap as i64, "events");
+            out = out.progress(text!(e.kind, " points today"), *count as i64, cap as i64, "events");
+        }
+        if capped {
+            // Nothing earned: the state stays as it was.
+            return Ok(out);
         }
         if c.once.contains(&e.kind) {
             seen.done.push(e.kind.clone());

@@ -212,19 +212,19 @@ pub fn to_json(input: DeriveInput) -> syn::Result<TokenStream> {
     let body = match &input.data {
         Data::Struct(_) => match named_fields(&input)? {
             // `{"a":` … `,"b":` … `}`: one literal between fields.
-            Some(fields) if fields.is_empty() => quote!(out.push_str("{}");),
+            Some(fields) if fields.is_empty() => quote!(::perk_sdk::json::raw(out, "{}");),
             Some(fields) => {
                 let json = names(&c, fields.iter().map(|(i, m)| (*i, m)), false)?;
                 let writes = fields.iter().zip(&json).enumerate().map(|(i, ((ident, _), key))| {
                     let open = format!("{}{}:", if i == 0 { "{" } else { "," }, quoted(key));
                     quote! {
-                        out.push_str(#open);
+                        ::perk_sdk::json::raw(out, #open);
                         ::perk_sdk::json::ToJson::write_json(&self.#ident, out);
                     }
                 });
                 quote! {
                     #(#writes)*
-                    out.push('}');
+                    ::perk_sdk::json::raw(out, "}");
                 }
             }
             None => quote!(::perk_sdk::json::ToJson::write_json(&self.0, out);),
@@ -236,7 +236,7 @@ pub fn to_json(input: DeriveInput) -> syn::Result<TokenStream> {
                 let lit = quoted(key);
                 quote!(Self::#ident => #lit)
             });
-            quote!(out.push_str(match self { #(#arms,)* });)
+            quote!(::perk_sdk::json::raw(out, match self { #(#arms,)* });)
         }
         Data::Union(u) => return Err(syn::Error::new(u.union_token.span(), "a union has no JSON form")),
     };
