@@ -154,9 +154,9 @@ pub fn push_money(out: &mut String, amount: Money) {
     }
     let a = amount.unsigned_abs();
     push_u64(out, a / 100);
-    out.push('.');
-    out.push((b'0' + (a % 100 / 10) as u8) as char);
-    out.push((b'0' + (a % 10) as u8) as char);
+    let cents = [b'.', b'0' + (a % 100 / 10) as u8, b'0' + (a % 10) as u8];
+    // SAFETY: ASCII.
+    push_str(out, unsafe { core::str::from_utf8_unchecked(&cents) });
 }
 
 macro_rules! unsigned {
@@ -189,19 +189,17 @@ impl Piece for Percent {
     fn push_to(&self, out: &mut String) {
         let bp = self.basis_points();
         push_u64(out, (bp / 100) as u64);
-        match bp % 100 {
-            0 => {}
-            r if r % 10 == 0 => {
-                out.push('.');
-                push_u64(out, (r / 10) as u64);
-            }
-            r => {
-                out.push('.');
-                out.push((b'0' + (r / 10) as u8) as char);
-                out.push((b'0' + (r % 10) as u8) as char);
-            }
-        }
-        out.push('%');
+        // The rest in one append (`push(char)` is a UTF-8 encoder at every use).
+        let r = bp % 100;
+        let (tenths, hundredths) = (b'0' + (r / 10) as u8, b'0' + (r % 10) as u8);
+        let (all, short) = ([b'.', tenths, hundredths, b'%'], [b'.', tenths, b'%']);
+        let rest: &[u8] = match (r, hundredths) {
+            (0, _) => b"%",
+            (_, b'0') => &short,
+            _ => &all,
+        };
+        // SAFETY: ASCII.
+        push_str(out, unsafe { core::str::from_utf8_unchecked(rest) });
     }
 }
 

@@ -60,15 +60,16 @@ impl Policy for VipMembership {
                 out = out.reward(perk.reward(), reason!("VIP member: ", perk));
             }
         }
+        let mut until = m.until.filter(|_| active);
         if terms > 0 {
-            let from = m.until.filter(|_| active).unwrap_or(p.at);
-            let until = from + terms as i64 * c.term_days as i64 * DAY;
-            m.until = Some(until);
+            let end = until.unwrap_or(p.at) + terms as i64 * c.term_days as i64 * DAY;
+            (m.until, until) = (Some(end), Some(end));
             if let (Some(tier), false) = (&c.tier, active) {
                 out = out.set_tier(tier.clone(), "VIP membership started");
             }
-            out = out.progress("VIP membership", 0, (until - p.at) / DAY, "days left").state(&m);
-        } else if let Some(until) = m.until.filter(|_| active) {
+            out = out.state(&m);
+        }
+        if let Some(until) = until {
             out = out.progress("VIP membership", 0, (until - p.at) / DAY, "days left");
         }
         Ok(out)

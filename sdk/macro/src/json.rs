@@ -153,14 +153,20 @@ pub fn from_json(input: DeriveInput) -> syn::Result<TokenStream> {
                 let json = names(&c, fields.iter().map(|(i, m)| (*i, m)), false)?;
                 let expected = format!("struct {name}");
                 let deny = c.deny_unknown_fields;
-                let inits = fields.iter().zip(&json).map(|((ident, m), key)| match &m.default {
-                    None => quote!(#ident: fields.field(#key)?),
-                    Some(None) => quote!(#ident: fields.field_or(#key, ::core::default::Default::default)?),
-                    Some(Some(path)) => quote!(#ident: fields.field_or(#key, #path)?),
+                let locals: Vec<_> = fields.iter().map(|(ident, _)| quote::format_ident!("__{}", ident)).collect();
+                let reads = fields.iter().zip(&json).zip(&locals).map(|(((_, m), key), local)| {
+                    let read = match &m.default {
+                        None => quote!(__fields.field(#key)?),
+                        Some(None) => quote!(__fields.field_or(#key, ::core::default::Default::default)?),
+                        Some(Some(path)) => quote!(__fields.field_or(#key, #path)?),
+                    };
+                    quote!(let #local = ::perk_sdk::json::Held::new(#read);)
                 });
+                let idents = fields.iter().map(|(ident, _)| ident);
                 quote! {
-                    let mut fields = ::perk_sdk::json::Fields::open(value, #expected, &[#(#json),*], #deny)?;
-                    ::core::result::Result::Ok(Self { #(#inits,)* })
+                    let mut __fields = ::perk_sdk::json::Fields::open(value, #expected, &[#(#json),*], #deny)?;
+                    #(#reads)*
+                    ::core::result::Result::Ok(Self { #(#idents: ::perk_sdk::json::Held::into_inner(#locals),)* })
                 }
             }
             None => quote!(::perk_sdk::json::FromJson::from_json(value).map(Self)),
