@@ -136,24 +136,20 @@ pub(crate) fn decimal(buf: &mut [u8; 21], negative: bool, mut v: u64) -> &str {
 /// Appends `v` in decimal.
 #[inline(never)]
 pub fn push_u64(out: &mut String, v: u64) {
-    out.push_str(decimal(&mut [0; 21], false, v));
+    push_str(out, decimal(&mut [0; 21], false, v));
 }
 
 /// Appends `v` in decimal, with a `-` when negative.
+#[inline(never)]
 pub fn push_i64(out: &mut String, v: i64) {
-    if v < 0 {
-        out.push('-');
-    }
-    push_u64(out, v.unsigned_abs());
+    push_str(out, decimal(&mut [0; 21], v < 0, v.unsigned_abs()));
 }
 
 /// Appends minor units with two decimals: `12345` → `123.45` (as [`money`](crate::money)).
 pub fn push_money(out: &mut String, amount: Money) {
-    if amount < 0 {
-        out.push('-');
-    }
     let a = amount.unsigned_abs();
-    push_u64(out, a / 100);
+    // `-0.05`: the sign goes with the whole part, even a zero one.
+    push_str(out, decimal(&mut [0; 21], amount < 0, a / 100));
     let cents = [b'.', b'0' + (a % 100 / 10) as u8, b'0' + (a % 10) as u8];
     // SAFETY: ASCII.
     push_str(out, unsafe { core::str::from_utf8_unchecked(&cents) });

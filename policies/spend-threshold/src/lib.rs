@@ -71,33 +71,29 @@ impl Policy for SpendThreshold {
     }
 
     fn on_purchase(c: &Config, p: &Purchase, _customer: &Customer, ctx: &Context) -> Result<Outcome> {
-        match c.period {
+        // What counts (`after`), what counted before this purchase, and the texts around the
+        // amounts: an order pays the highest step it reaches, a month each step it crosses.
+        let (before, after, mut out, [what, reaches, window]) = match c.period {
             Period::Order => {
-                let mut out = Outcome::new();
-                if let Some(s) = c.steps.iter().rev().find(|s| p.total >= s.spend) {
-                    out = out.reward(s.reward.reward(), reason!("order of ", money(p.total), " reaches ", money(s.spend), ": ", s.reward));
-                }
-                if let Some(next) = c.steps.iter().find(|s| p.total < s.spend) {
-                    out = out.progress(text!(next.reward, " in one order"), p.total, next.spend, Unit::Money);
-                }
-                Ok(out)
+                let reached = c.steps.iter().rev().find(|s| p.total >= s.spend);
+                // Just below the highest step reached, so that only that step is crossed.
+                (reached.map_or(p.total, |s| s.spend - 1), p.total, Outcome::new(), ["order of ", " reaches ", " in one order"])
             }
             Period::Month => {
                 let month = month_of(p.at);
                 let stored: Month = ctx.state()?;
                 let before = if stored.month == month { stored.spend } else { 0 };
                 let after = before + p.total;
-                let mut out = Outcome::new().state(&Month { month, spend: after });
-                for s in c.steps.iter().filter(|s| before < s.spend && after >= s.spend) {
-                    out =
-                        out.reward(s.reward.reward(), reason!(money(after), " spent this month reaches ", money(s.spend), ": ", s.reward));
-                }
-                if let Some(next) = c.steps.iter().find(|s| after < s.spend) {
-                    out = out.progress(text!(next.reward, " this month"), after, next.spend, Unit::Money);
-                }
-                Ok(out)
+                (before, after, Outcome::new().state(&Month { month, spend: after }), ["", " spent this month reaches ", " this month"])
             }
+        };
+        for s in c.steps.iter().filter(|s| before < s.spend && after >= s.spend) {
+            out = out.reward(s.reward.reward(), reason!(what, money(after), reaches, money(s.spend), ": ", s.reward));
         }
+        if let Some(next) = c.steps.iter().find(|s| after < s.spend) {
+            out = out.progress(text!(next.reward, window), after, next.spend, Unit::Money);
+        }
+        Ok(out)
     }
 }
 
