@@ -378,12 +378,13 @@ impl Fields {
     pub fn open(value: Value, expected: &str, names: &[&str], deny_unknown: bool) -> Result<Fields> {
         let entries = entries(value, expected)?;
         for (i, (k, _)) in entries.iter().enumerate() {
-            if entries[..i].iter().any(|(earlier, _)| earlier == k) {
-                if names.contains(&k.as_str()) || deny_unknown {
-                    return Err(Error::new(concat(&["duplicate field `", k, "`"])));
-                }
-            } else if deny_unknown && !names.contains(&k.as_str()) {
+            // (With `deny_unknown`, an unknown key fails at its first appearance.)
+            let known = names.contains(&k.as_str());
+            if !known && deny_unknown {
                 return Err(unknown("unknown field `", k, names, "`, there are no fields"));
+            }
+            if known && entries[..i].iter().any(|(earlier, _)| earlier == k) {
+                return Err(Error::new(concat(&["duplicate field `", k, "`"])));
             }
         }
         Ok(Fields { entries })

@@ -133,6 +133,14 @@ pub(crate) fn decimal(buf: &mut [u8; 21], negative: bool, mut v: u64) -> &str {
     unsafe { core::str::from_utf8_unchecked(&buf[at..]) }
 }
 
+/// `s.trim()`, out of line: `str::trim` is inlined into each crate that calls it, and each
+/// brings its own copy of the Unicode whitespace search (0.65 KB); a policy and the SDK
+/// calling this one share it.
+#[inline(never)]
+pub fn trim(s: &str) -> &str {
+    s.trim()
+}
+
 /// Appends `v` in decimal.
 #[inline(never)]
 pub fn push_u64(out: &mut String, v: u64) {

@@ -37,7 +37,7 @@ pub struct Referral;
 impl Config {
     /// The referrer named on this input, unless it is the customer themself.
     fn referrer<'a>(&self, attributes: &'a [(String, String)], customer: &Customer) -> Option<&'a str> {
-        attributes.iter().find(|(k, _)| *k == self.attribute).map(|(_, v)| v.trim()).filter(|v| !v.is_empty() && *v != customer.id)
+        attributes.iter().find(|(k, _)| *k == self.attribute).map(|(_, v)| text::trim(v)).filter(|v| !v.is_empty() && *v != customer.id)
     }
 }
 
@@ -57,7 +57,7 @@ impl Policy for Referral {
         if c.min_total < 0 {
             return Err(Error::msg("`min_total`: must not be negative"));
         }
-        if c.attribute.trim().is_empty() {
+        if text::trim(&c.attribute).is_empty() {
             return Err(Error::msg("`attribute`: must not be empty"));
         }
         Ok(())

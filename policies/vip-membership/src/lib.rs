@@ -35,7 +35,7 @@ impl Policy for VipMembership {
     const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
-        if c.sku.trim().is_empty() {
+        if text::trim(&c.sku).is_empty() {
             return Err(Error::msg("`sku`: must not be empty"));
         }
         if c.term_days == 0 {
