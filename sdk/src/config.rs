@@ -137,27 +137,29 @@ const REWARD_VARIANTS: &[&str] = &["points", "discount", "percent_off", "cashbac
 impl FromJson for RewardSpec {
     fn from_json(value: Value) -> json::Result<Self> {
         let (tag, v) = json::variant_with_value(value, "enum RewardSpec", REWARD_VARIANTS)?;
-        let within = |e: json::Error| e.in_key(REWARD_VARIANTS[tag]);
-        Ok(match tag {
-            2 => RewardSpec::PercentOff(Percent::from_json(v).map_err(within)?),
-            4 => RewardSpec::FreeShipping(bool::from_json(v).map_err(within)?),
-            5 | 6 => {
-                let name = String::from_json(v).map_err(within)?;
-                if tag == 5 {
-                    RewardSpec::Badge(name)
-                } else {
-                    RewardSpec::Perk(name)
+        let read = || -> json::Result<RewardSpec> {
+            Ok(match tag {
+                2 => RewardSpec::PercentOff(Percent::from_json(v)?),
+                4 => RewardSpec::FreeShipping(bool::from_json(v)?),
+                5 | 6 => {
+                    let name = String::from_json(v)?;
+                    if tag == 5 {
+                        RewardSpec::Badge(name)
+                    } else {
+                        RewardSpec::Perk(name)
+                    }
                 }
-            }
-            _ => {
-                let n = i64::from_json(v).map_err(within)?;
-                match tag {
-                    0 => RewardSpec::Points(n),
-                    1 => RewardSpec::Discount(n),
-                    _ => RewardSpec::Cashback(n),
+                _ => {
+                    let n = i64::from_json(v)?;
+                    match tag {
+                        0 => RewardSpec::Points(n),
+                        1 => RewardSpec::Discount(n),
+                        _ => RewardSpec::Cashback(n),
+                    }
                 }
-            }
-        })
+            })
+        };
+        read().map_err(|e| e.in_key(REWARD_VARIANTS[tag]))
     }
 }
 

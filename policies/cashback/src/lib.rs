@@ -69,7 +69,7 @@ impl Policy for Cashback {
         let mut reason = String::from("cashback: ");
         for (i, (rate, base, cats)) in by_rate.iter().rev().filter(|(rate, ..)| rate.basis_points() > 0).enumerate() {
             let sep = if i == 0 { "" } else { " + " };
-            reason.push_str(&text!(sep, rate, " of ", money(*base), " (", cats.join(", "), ")"));
+            reason.push_str(&text!(sep, rate, " of ", money(*base), " (", text::joined(cats, ", "), ")"));
         }
         Ok(give(c, amount, reason))
     }

@@ -73,12 +73,13 @@ impl Policy for LimitedTime {
 
 /// When the offer runs, for its reasons: `offer on sat, sun 10:00–12:00`.
 fn when(c: &Config) -> String {
-    match (&c.days[..], c.hours) {
-        ([], None) => "limited-time offer".to_string(),
-        (days, None) => text!("offer on ", days.join(", ")),
-        ([], Some([f, t])) => text!("happy hour ", f, ":00–", t, ":00"),
-        (days, Some([f, t])) => text!("offer on ", days.join(", "), ' ', f, ":00–", t, ":00"),
-    }
+    let what = match (c.days.is_empty(), c.hours) {
+        (true, None) => "limited-time offer",
+        (true, Some(_)) => "happy hour",
+        (false, _) => "offer on ",
+    };
+    let hours = c.hours.map_or_else(String::new, |[f, t]| text!(' ', f, ":00–", t, ":00"));
+    text!(what, text::joined(&c.days, ", "), hours)
 }
 
 #[cfg(test)]
@@ -112,6 +113,19 @@ mod tests {
         let c = "reward = { points = 1 }\nper_unit = 100\ndays = [\"sat\", \"sun\"]";
         assert_eq!(points(c, MON_1530, 45_000), 0);
         assert_eq!(points(c, MON_1530 + 5 * 24 * HOUR, 45_000), 450, "Saturday");
+    }
+
+    #[test]
+    fn reasons_say_when() {
+        for (schedule, said) in [
+            ("", "limited-time offer"),
+            ("days = [\"sat\", \"sun\"]", "offer on sat, sun"),
+            ("hours = [15, 17]", "happy hour 15:00–17:00"),
+            ("days = [\"fri\"]\nhours = [9, 12]", "offer on fri 9:00–12:00"),
+        ] {
+            let json = perk_sdk::testing::config_json(&format!("reward = {{ points = 5 }}\n{schedule}")).unwrap();
+            assert_eq!(when(&perk_sdk::parse_config::<LimitedTime>(&json).unwrap()), said);
+        }
     }
 
     #[test]
