@@ -5,7 +5,7 @@
 //! (policy: `points`, `punch-card`, `tiers`, `cashback` or `welcome`, which answers nothing: the
 //! fixed cost of a call; default `punch-card`, 2,000,000 calls).
 //! `PERK_PROFILER=perfmap` lets `perf report` name the guest's functions; `PERK_STATE` sets
-//! the stored state the policy is called with.
+//! the stored state the policy is called with, `PERK_CONFIG` its config.
 
 use perk_host::{Isolation, Limits, Runtime};
 use perk_sdk::testing::config_json;
@@ -29,6 +29,9 @@ fn main() {
         "welcome" => "reward = { points = 100 }",
         other => panic!("no config for `{other}`"),
     };
+    // Another config (TOML, as in `perk.toml`): `PERK_CONFIG='every = 6\ncategory = "coffee"'`
+    // makes `punch-card` read and write its state on every call.
+    let config = std::env::var("PERK_CONFIG").unwrap_or_else(|_| config.to_string());
     let rt = Runtime::new(Limits::default(), None).expect("runtime");
     // A module file instead of the embedded one (say, built without `strip`, so the profile
     // names the guest's functions): `PERK_MODULE=path.wasm`.
@@ -37,7 +40,7 @@ fn main() {
         None => perk_host::stdlib::get(&name).expect("a standard policy").to_vec(),
     };
     let isolation = if std::env::var_os("PERK_FRESH").is_some() { Isolation::Fresh } else { Isolation::Pooled };
-    let policy = rt.load(&bytes).expect("loads").bind(&name, &config_json(config).unwrap()).expect("config");
+    let policy = rt.load(&bytes).expect("loads").bind(&name, &config_json(&config).unwrap()).expect("config");
     let p = Purchase {
         id: "order-1042".into(),
         customer_id: "anna".into(),

@@ -170,7 +170,7 @@ impl RewardSpec {
             RewardSpec::Points(n) if *n < 0 => Some("points must not be negative"),
             RewardSpec::Discount(n) | RewardSpec::Cashback(n) if *n < 0 => Some("amount must not be negative"),
             RewardSpec::FreeShipping(false) => Some("`free_shipping = false` gives nothing"),
-            RewardSpec::Badge(s) | RewardSpec::Perk(s) if text::trim(s).is_empty() => Some("name must not be empty"),
+            RewardSpec::Badge(s) | RewardSpec::Perk(s) if text::is_blank(s) => Some("name must not be empty"),
             _ => None,
         };
         match bad {

@@ -134,8 +134,8 @@ pub(crate) fn decimal(buf: &mut [u8; 21], negative: bool, mut v: u64) -> &str {
 }
 
 /// `s.trim()`, out of line: `str::trim` is inlined into each crate that calls it, and each
-/// brings its own copy of the Unicode whitespace search (0.65 KB); a policy and the SDK
-/// calling this one share it.
+/// brings its own copy of a double-ended pattern search (0.65 KB); a policy and the SDK
+/// calling this one share it. To check for a blank name, [`is_blank`] is smaller still.
 #[inline(never)]
 pub fn trim(s: &str) -> &str {
     s.trim()
@@ -155,6 +155,12 @@ pub fn joined<S: AsRef<str>>(items: &[S], sep: &str) -> String {
         push_str(&mut out, item.as_ref());
     }
     out
+}
+
+/// Whether `s` is empty or only whitespace: `s.trim().is_empty()` in a fifth of the code.
+#[inline(never)]
+pub fn is_blank(s: &str) -> bool {
+    s.chars().all(char::is_whitespace)
 }
 
 /// Appends `v` in decimal.
@@ -299,6 +305,14 @@ macro_rules! __text {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_is_str_trim() {
+        for s in ["", " ", "a", " a ", "\u{a0}é b\u{2003}", "\t\n", "ab", "\u{3000}x", "x\u{85}"] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+            assert_eq!(is_blank(s), s.trim().is_empty(), "{s:?}");
+        }
+    }
 
     #[test]
     fn append_copies_every_length_exactly() {

@@ -44,7 +44,7 @@ impl Policy for Perk {
             return Err(Error::msg("`perks`: list at least one perk"));
         }
         for (i, g) in c.perks.iter().enumerate() {
-            if text::trim(&g.name).is_empty() {
+            if text::is_blank(&g.name) {
                 return Err(Error::msg(text!("`perks[", i, "].name`: must not be empty")));
             }
             if g.tiers.is_empty() && g.segments.is_empty() {

@@ -116,7 +116,7 @@ impl Policy for Tiers {
             return Err(Error::msg("`levels`: list at least one level"));
         }
         for (i, l) in c.levels.iter().enumerate() {
-            if text::trim(&l.name).is_empty() {
+            if text::is_blank(&l.name) {
                 return Err(Error::msg(text!("`levels[", i, "].name`: must not be empty")));
             }
             if l.min_spend.is_none() && l.min_purchases.is_none() {

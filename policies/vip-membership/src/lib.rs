@@ -35,7 +35,7 @@ impl Policy for VipMembership {
     const CONFIG_SCHEMA: &'static str = include_str!("../config.schema.json");
 
     fn validate(c: &Config) -> Result<()> {
-        if text::trim(&c.sku).is_empty() {
+        if text::is_blank(&c.sku) {
             return Err(Error::msg("`sku`: must not be empty"));
         }
         if c.term_days == 0 {
