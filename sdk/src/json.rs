@@ -1002,6 +1002,24 @@ mod tests {
         was: bool,
     }
 
+    /// Field names the derive's own code might have used, a raw identifier among them.
+    #[derive(Debug, PartialEq, FromJson, ToJson)]
+    struct Awkward {
+        value: u8,
+        fields: u8,
+        r#type: u8,
+        #[serde(rename = "a \"quoted\" key")]
+        quoted: u8,
+    }
+
+    #[test]
+    fn any_field_name_reads_and_writes() {
+        let text = r#"{"value":1,"fields":2,"type":3,"a \"quoted\" key":4}"#;
+        let a: Awkward = from_str(text).unwrap();
+        assert_eq!(a, Awkward { value: 1, fields: 2, r#type: 3, quoted: 4 });
+        assert_eq!(to_string(&a), text);
+    }
+
     /// The same texts through serde_json and through this module: equal values, equal output.
     #[test]
     fn reads_and_writes_what_serde_json_does() {

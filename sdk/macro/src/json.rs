@@ -153,18 +153,19 @@ pub fn from_json(input: DeriveInput) -> syn::Result<TokenStream> {
                 let json = names(&c, fields.iter().map(|(i, m)| (*i, m)), false)?;
                 let expected = format!("struct {name}");
                 let deny = c.deny_unknown_fields;
-                let locals: Vec<_> = fields.iter().map(|(ident, _)| quote::format_ident!("__{}", ident)).collect();
+                // Prefixed, so that no field name (`value`, `fields`) meets the generated names.
+                let locals: Vec<_> = fields.iter().map(|(ident, _)| quote::format_ident!("__perk_field_{}", ident)).collect();
                 let reads = fields.iter().zip(&json).zip(&locals).map(|(((_, m), key), local)| {
                     let read = match &m.default {
-                        None => quote!(__fields.field(#key)?),
-                        Some(None) => quote!(__fields.field_or(#key, ::core::default::Default::default)?),
-                        Some(Some(path)) => quote!(__fields.field_or(#key, #path)?),
+                        None => quote!(__perk_fields.field(#key)?),
+                        Some(None) => quote!(__perk_fields.field_or(#key, ::core::default::Default::default)?),
+                        Some(Some(path)) => quote!(__perk_fields.field_or(#key, #path)?),
                     };
                     quote!(let #local = ::perk_sdk::json::Held::new(#read);)
                 });
                 let idents = fields.iter().map(|(ident, _)| ident);
                 quote! {
-                    let mut __fields = ::perk_sdk::json::Fields::open(value, #expected, &[#(#json),*], #deny)?;
+                    let mut __perk_fields = ::perk_sdk::json::Fields::open(value, #expected, &[#(#json),*], #deny)?;
                     #(#reads)*
                     ::core::result::Result::Ok(Self { #(#idents: ::perk_sdk::json::Held::into_inner(#locals),)* })
                 }
