@@ -1012,6 +1012,20 @@ mod tests {
         quoted: u8,
     }
 
+    /// A generic struct: its parameter must be readable and writable.
+    #[derive(Debug, PartialEq, FromJson, ToJson)]
+    struct Named<T> {
+        name: String,
+        value: Option<T>,
+    }
+
+    #[test]
+    fn generic_structs_read_and_write() {
+        let n: Named<Vec<u8>> = from_str(r#"{"name":"a","value":[1,2]}"#).unwrap();
+        assert_eq!(n, Named { name: "a".into(), value: Some(vec![1, 2]) });
+        assert_eq!(to_string(&n), r#"{"name":"a","value":[1,2]}"#);
+    }
+
     #[test]
     fn any_field_name_reads_and_writes() {
         let text = r#"{"value":1,"fields":2,"type":3,"a \"quoted\" key":4}"#;

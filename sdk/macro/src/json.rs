@@ -142,11 +142,21 @@ fn unit_variants(input: &DeriveInput, e: &syn::DataEnum) -> syn::Result<Vec<(syn
         .collect()
 }
 
+/// `impl trait_ for Type { method }`, with `trait_` required of every type parameter.
+fn implement(input: &DeriveInput, trait_: TokenStream, method: TokenStream) -> TokenStream {
+    let name = &input.ident;
+    let generics = bounded(input, trait_.clone());
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    quote! {
+        impl #impl_generics #trait_ for #name #ty_generics #where_clause {
+            #method
+        }
+    }
+}
+
 pub fn from_json(input: DeriveInput) -> syn::Result<TokenStream> {
     let c = container(&input.attrs)?;
     let name = &input.ident;
-    let generics = bounded(&input, quote!(::perk_sdk::json::FromJson));
-    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let body = match &input.data {
         Data::Struct(_) => match named_fields(&input)? {
             Some(fields) => {
@@ -187,13 +197,12 @@ pub fn from_json(input: DeriveInput) -> syn::Result<TokenStream> {
         }
         Data::Union(u) => return Err(syn::Error::new(u.union_token.span(), "a union has no JSON form")),
     };
-    Ok(quote! {
-        impl #impl_generics ::perk_sdk::json::FromJson for #name #ty_generics #where_clause {
-            fn from_json(value: ::perk_sdk::json::Value) -> ::perk_sdk::json::Result<Self> {
-                #body
-            }
+    let method = quote! {
+        fn from_json(value: ::perk_sdk::json::Value) -> ::perk_sdk::json::Result<Self> {
+            #body
         }
-    })
+    };
+    Ok(implement(&input, quote!(::perk_sdk::json::FromJson), method))
 }
 
 /// `s` as a JSON string literal.
@@ -213,9 +222,6 @@ fn quoted(s: &str) -> String {
 
 pub fn to_json(input: DeriveInput) -> syn::Result<TokenStream> {
     let c = container(&input.attrs)?;
-    let name = &input.ident;
-    let generics = bounded(&input, quote!(::perk_sdk::json::ToJson));
-    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let body = match &input.data {
         Data::Struct(_) => match named_fields(&input)? {
             // `{"a":` … `,"b":` … `}`: one literal between fields.
@@ -247,11 +253,10 @@ pub fn to_json(input: DeriveInput) -> syn::Result<TokenStream> {
         }
         Data::Union(u) => return Err(syn::Error::new(u.union_token.span(), "a union has no JSON form")),
     };
-    Ok(quote! {
-        impl #impl_generics ::perk_sdk::json::ToJson for #name #ty_generics #where_clause {
-            fn write_json(&self, out: &mut ::perk_sdk::__alloc::String) {
-                #body
-            }
+    let method = quote! {
+        fn write_json(&self, out: &mut ::perk_sdk::__alloc::String) {
+            #body
         }
-    })
+    };
+    Ok(implement(&input, quote!(::perk_sdk::json::ToJson), method))
 }
