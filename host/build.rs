@@ -1,6 +1,9 @@
 //! Builds the standard policies in `policies/` to components and embeds them in the
 //! binary, so campaigns of standard policies run on a machine without a Rust toolchain.
 
+#[path = "src/files.rs"]
+#[allow(dead_code)]
+mod files;
 #[path = "src/guest_build.rs"]
 #[allow(dead_code)]
 mod guest_build;
@@ -45,7 +48,7 @@ fn main() {
                 scope.spawn(move || {
                     let core = guest_build::optimized_core(&b.wasm).unwrap_or_else(|e| panic!("optimizing {name}: {e}"));
                     let component = guest_build::componentize(&core).unwrap_or_else(|e| panic!("componentizing {name}: {e}"));
-                    std::fs::write(&file, component).unwrap();
+                    files::write_whole(&file, &component).unwrap_or_else(|e| panic!("{name}: {e}"));
                     file
                 })
             })

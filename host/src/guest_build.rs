@@ -3,10 +3,12 @@
 //! the core module is wrapped as a component.
 //!
 //! Shared by `host/build.rs` (which embeds the standard policies) and `perk build`, so both
-//! produce the same bytes. Depends on std, serde_json and wit-component only.
+//! produce the same bytes. Depends on std, serde_json, wit-component and `files` only.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+use crate::files::{unique_sibling, Scratch};
 
 pub const TARGET: &str = "wasm32-unknown-unknown";
 
@@ -75,8 +77,8 @@ pub fn cargo_build(
     cmd.stdout(Stdio::piped()).stderr(Stdio::inherit());
     let out = cmd.output().map_err(|e| format!("cannot run {}: {e}", cargo.display()))?;
     if !out.status.success() {
-        let hint = if String::from_utf8_lossy(&out.stdout).contains("E0463") {
-            format!(" (is the target installed? `rustup target add {TARGET}`)")
+        let hint = if target_missing(cargo) {
+            format!(" (the {TARGET} target is not installed: `rustup target add {TARGET}`)")
         } else {
             String::new()
         };
@@ -105,6 +107,27 @@ pub fn cargo_build(
         ));
     }
     Ok(built)
+}
+
+/// Whether the rustc next to `cargo` (or `RUSTC`, or on `PATH`) has no standard library for
+/// [`TARGET`]: its target libdir is missing or holds no `libcore`.
+fn target_missing(cargo: &Path) -> bool {
+    let rustc = std::env::var_os("RUSTC").map(PathBuf::from).unwrap_or_else(|| {
+        let beside = cargo.with_file_name("rustc");
+        if beside.is_file() {
+            beside
+        } else {
+            PathBuf::from("rustc")
+        }
+    });
+    has_no_std_for_target(&rustc)
+}
+
+fn has_no_std_for_target(rustc: &Path) -> bool {
+    let Ok(out) = Command::new(rustc).args(["--print", "target-libdir", "--target", TARGET]).output() else { return false };
+    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    out.status.success()
+        && !std::fs::read_dir(dir).is_ok_and(|mut d| d.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libcore-"))))
 }
 
 /// The wasm features rustc's `wasm32-unknown-unknown` target uses: `wasm-opt` must accept
@@ -139,14 +162,19 @@ pub fn optimized_core(wasm: &Path) -> Result<Vec<u8>, String> {
 }
 
 /// `tool -O3` on the core module at `wasm`; the result is written next to it.
+///
+/// Several processes may build the same crate into one target dir at once (tests, `perk`
+/// runs): each has wasm-opt write a file of its own, read it, and only then rename it into
+/// place, so nobody reads a file another run is still writing.
 fn optimize_with(tool: &Path, wasm: &Path) -> Result<Vec<u8>, String> {
     let out_path = wasm.with_extension("opt.wasm");
+    let scratch = Scratch(unique_sibling(&out_path));
     let out = Command::new(tool)
         .arg("-O3")
         .args(WASM_FEATURES)
         .arg(wasm)
         .arg("-o")
-        .arg(&out_path)
+        .arg(&scratch.0)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -161,7 +189,9 @@ fn optimize_with(tool: &Path, wasm: &Path) -> Result<Vec<u8>, String> {
             out.status
         ));
     }
-    std::fs::read(&out_path).map_err(|e| format!("cannot read {}: {e}", out_path.display()))
+    let bytes = std::fs::read(&scratch.0).map_err(|e| format!("cannot read {}: {e}", scratch.0.display()))?;
+    std::fs::rename(&scratch.0, &out_path).map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
+    Ok(bytes)
 }
 
 /// Wraps a core module built with perk-sdk as a component (no WASI adapter).
@@ -185,14 +215,20 @@ mod tests {
     }
 
     #[test]
-    fn wasm_opt_keeps_a_module_valid() {
-        let Some(tool) = wasm_opt() else { return };
+    fn a_missing_target_is_recognised() {
+        assert!(!has_no_std_for_target(Path::new("rustc")), "CI installs {TARGET}");
         let dir = tempfile::tempdir().unwrap();
-        let wasm = dir.path().join("welcome.wasm");
-        // The embedded `welcome` component's core module (optimized once already, when wasm-opt
-        // was found at build time): the tool's output is a valid module with the same exports.
-        let component = crate::stdlib::get("welcome").unwrap();
-        let core = wasmparser::Parser::new(0)
+        let fake = dir.path().join("rustc");
+        std::fs::write(&fake, format!("#!/bin/sh\necho {}/nowhere\n", dir.path().display())).unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        assert!(has_no_std_for_target(&fake));
+        // A rustc that cannot be asked is not taken for a missing target.
+        assert!(!has_no_std_for_target(&dir.path().join("no-rustc")));
+    }
+
+    /// The core module inside an embedded standard component.
+    fn core_of(component: &[u8]) -> Vec<u8> {
+        wasmparser::Parser::new(0)
             .parse_all(component)
             .find_map(|p| match p {
                 Ok(wasmparser::Payload::ModuleSection { unchecked_range, .. }) => {
@@ -200,7 +236,17 @@ mod tests {
                 }
                 _ => None,
             })
-            .expect("a core module inside");
+            .expect("a core module inside")
+    }
+
+    #[test]
+    fn wasm_opt_keeps_a_module_valid() {
+        let Some(tool) = wasm_opt() else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = dir.path().join("welcome.wasm");
+        // The embedded `welcome` component's core module (optimized once already, when wasm-opt
+        // was found at build time): the tool's output is a valid module with the same exports.
+        let core = core_of(crate::stdlib::get("welcome").unwrap());
         std::fs::write(&wasm, &core).unwrap();
         let optimized = optimize_with(&tool, &wasm).unwrap();
         wasmparser::Validator::new().validate_all(&optimized).expect("a valid module");
@@ -217,5 +263,29 @@ mod tests {
                 .collect()
         };
         assert_eq!(exports(&optimized), exports(&core));
+    }
+
+    /// Concurrent builds of one crate (the e2e tests run `perk` several times at once) each
+    /// get the whole optimized module, and leave no scratch files behind.
+    #[test]
+    fn concurrent_optimizations_of_one_module_each_read_a_whole_result() {
+        let Some(tool) = wasm_opt() else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = dir.path().join("points.wasm");
+        std::fs::write(&wasm, core_of(crate::stdlib::get("points").unwrap())).unwrap();
+        let expected = optimize_with(&tool, &wasm).unwrap();
+        std::thread::scope(|s| {
+            for _ in 0..6 {
+                s.spawn(|| {
+                    for _ in 0..4 {
+                        assert!(optimize_with(&tool, &wasm).unwrap() == expected, "a partial or different module");
+                    }
+                });
+            }
+        });
+        let mut left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        left.sort();
+        assert_eq!(left, ["points.opt.wasm", "points.wasm"]);
+        assert_eq!(std::fs::read(dir.path().join("points.opt.wasm")).unwrap(), expected);
     }
 }

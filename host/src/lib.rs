@@ -8,6 +8,7 @@
 
 pub mod combine;
 pub mod evaluate;
+pub mod files;
 pub mod guest_build;
 pub mod input;
 pub mod ledger;

@@ -185,6 +185,6 @@ pub fn build_crate(dir: &Path, build: &BuildOptions) -> Result<BuiltCrate, Strin
     let core = guest_build::optimized_core(&b.wasm)?;
     let component = guest_build::componentize(&core).map_err(|e| format!("{}: {e}", b.wasm.display()))?;
     let path = b.wasm.with_extension("component.wasm");
-    std::fs::write(&path, &component).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    crate::files::write_whole(&path, &component)?;
     Ok(BuiltCrate { package: b.package.clone(), path, component })
 }

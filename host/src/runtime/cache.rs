@@ -52,15 +52,6 @@ impl Cache {
     fn try_put(&self, path: &Path, component: &Component) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let bytes = component.serialize()?;
-        let tmp = tempfile_in(&self.dir)?;
-        std::fs::write(&tmp, bytes)?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
+        crate::files::write_whole(path, &bytes).map_err(anyhow::Error::msg)
     }
-}
-
-fn tempfile_in(dir: &Path) -> std::io::Result<PathBuf> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    Ok(dir.join(format!(".tmp-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))))
 }
