@@ -7,6 +7,8 @@ mod files;
 #[path = "src/guest_build.rs"]
 #[allow(dead_code)]
 mod guest_build;
+#[path = "src/prune.rs"]
+mod prune;
 
 use std::path::{Path, PathBuf};
 

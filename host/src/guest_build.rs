@@ -3,7 +3,8 @@
 //! the core module is wrapped as a component.
 //!
 //! Shared by `host/build.rs` (which embeds the standard policies) and `perk build`, so both
-//! produce the same bytes. Depends on std, serde_json, wit-component and `files` only.
+//! produce the same bytes. Depends on std, serde_json, wasmparser, wasm-encoder, wit-component, `files` and `prune`
+//! only.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -151,24 +152,32 @@ pub fn wasm_opt() -> Option<PathBuf> {
     }
 }
 
-/// The core module at `wasm`, after `wasm-opt -O3` when [`wasm_opt`] finds the tool (written
-/// next to it as `<name>.opt.wasm`). Binaryen removes what LLVM leaves after LTO: 12-14 %
-/// fewer bytes for the standard policies, calls as fast or faster (PERFORMANCE.md).
+/// The core module at `wasm`, with the functions it can never run pruned ([`crate::prune`])
+/// and then `wasm-opt -O3` run when [`wasm_opt`] finds the tool (written next to it as
+/// `<name>.opt.wasm`). Binaryen removes what LLVM leaves after LTO: 12-14 % fewer bytes for
+/// the standard policies, calls as fast or faster (PERFORMANCE.md).
 pub fn optimized_core(wasm: &Path) -> Result<Vec<u8>, String> {
-    match wasm_opt() {
-        Some(tool) => optimize_with(&tool, wasm),
-        None => std::fs::read(wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display())),
+    let bytes = std::fs::read(wasm).map_err(|e| format!("cannot read {}: {e}", wasm.display()))?;
+    let pruned = crate::prune::prune(&bytes).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    let Some(tool) = wasm_opt() else { return Ok(pruned.map_or(bytes, |p| p.wasm)) };
+    let out = wasm.with_extension("opt.wasm");
+    match pruned {
+        None => optimize_with(&tool, wasm, &out),
+        Some(p) => {
+            let input = Scratch(unique_sibling(&wasm.with_extension("pruned.wasm")));
+            std::fs::write(&input.0, &p.wasm).map_err(|e| format!("cannot write {}: {e}", input.0.display()))?;
+            optimize_with(&tool, &input.0, &out)
+        }
     }
 }
 
-/// `tool -O3` on the core module at `wasm`; the result is written next to it.
+/// `tool -O3` on the core module at `wasm`, the result written to `out_path`.
 ///
 /// Several processes may build the same crate into one target dir at once (tests, `perk`
 /// runs): each has wasm-opt write a file of its own, read it, and only then rename it into
 /// place, so nobody reads a file another run is still writing.
-fn optimize_with(tool: &Path, wasm: &Path) -> Result<Vec<u8>, String> {
-    let out_path = wasm.with_extension("opt.wasm");
-    let scratch = Scratch(unique_sibling(&out_path));
+fn optimize_with(tool: &Path, wasm: &Path, out_path: &Path) -> Result<Vec<u8>, String> {
+    let scratch = Scratch(unique_sibling(out_path));
     let out = Command::new(tool)
         .arg("-O3")
         .args(WASM_FEATURES)
@@ -190,7 +199,7 @@ fn optimize_with(tool: &Path, wasm: &Path) -> Result<Vec<u8>, String> {
         ));
     }
     let bytes = std::fs::read(&scratch.0).map_err(|e| format!("cannot read {}: {e}", scratch.0.display()))?;
-    std::fs::rename(&scratch.0, &out_path).map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
+    std::fs::rename(&scratch.0, out_path).map_err(|e| format!("cannot write {}: {e}", out_path.display()))?;
     Ok(bytes)
 }
 
@@ -208,9 +217,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let wasm = dir.path().join("p.wasm");
         std::fs::write(&wasm, b"\0asm\x01\0\0\0").unwrap();
-        let err = optimize_with(Path::new("/nonexistent/wasm-opt"), &wasm).unwrap_err();
+        let err = optimize_with(Path::new("/nonexistent/wasm-opt"), &wasm, &wasm.with_extension("opt.wasm")).unwrap_err();
         assert!(err.starts_with("cannot run /nonexistent/wasm-opt (set PERK_WASM_OPT=off"), "{err}");
-        let err = optimize_with(Path::new("false"), &wasm).unwrap_err();
+        let err = optimize_with(Path::new("false"), &wasm, &wasm.with_extension("opt.wasm")).unwrap_err();
         assert!(err.contains("p.wasm failed (exit status: 1)") && err.ends_with("(set PERK_WASM_OPT=off to build without it)"), "{err}");
     }
 
@@ -248,7 +257,7 @@ mod tests {
         // was found at build time): the tool's output is a valid module with the same exports.
         let core = core_of(crate::stdlib::get("welcome").unwrap());
         std::fs::write(&wasm, &core).unwrap();
-        let optimized = optimize_with(&tool, &wasm).unwrap();
+        let optimized = optimize_with(&tool, &wasm, &wasm.with_extension("opt.wasm")).unwrap();
         wasmparser::Validator::new().validate_all(&optimized).expect("a valid module");
         let exports = |m: &[u8]| -> Vec<String> {
             wasmparser::Parser::new(0)
@@ -273,12 +282,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let wasm = dir.path().join("points.wasm");
         std::fs::write(&wasm, core_of(crate::stdlib::get("points").unwrap())).unwrap();
-        let expected = optimize_with(&tool, &wasm).unwrap();
+        let expected = optimize_with(&tool, &wasm, &wasm.with_extension("opt.wasm")).unwrap();
         std::thread::scope(|s| {
             for _ in 0..6 {
                 s.spawn(|| {
                     for _ in 0..4 {
-                        assert!(optimize_with(&tool, &wasm).unwrap() == expected, "a partial or different module");
+                        assert!(
+                            optimize_with(&tool, &wasm, &wasm.with_extension("opt.wasm")).unwrap() == expected,
+                            "a partial or different module"
+                        );
                     }
                 });
             }

@@ -13,6 +13,7 @@ pub mod guest_build;
 pub mod input;
 pub mod ledger;
 pub mod manifest;
+pub mod prune;
 pub mod registry;
 pub mod runtime;
 pub mod scaffold;
