@@ -70,7 +70,9 @@ fn one<P: Policy>(c: &mut Criterion, rt: &Runtime, name: &str, config_toml: &str
     let parsed = perk_sdk::parse_config::<P>(&config).unwrap();
     let module = rt.load(perk_host::stdlib::get(name).unwrap()).unwrap().bind(name, &config).unwrap();
     let (p, cu) = (purchase(), customer());
-    let ctx = Context { now: 0, policy_id: name.into(), variant: None, state: state.to_vec() };
+    // The state as the policy reads it (a JSON value in the wire encoding); "input built"
+    // makes it from the stored JSON text per call, as the host does.
+    let ctx = Context { now: 0, policy_id: name.into(), variant: None, state: perk_sdk::wire::state_to_wire(state).unwrap() };
     // Same answer both ways, or the comparison means nothing.
     let native = P::on_purchase(&parsed, &p, &cu, &ctx).unwrap();
     for isolation in [Isolation::Fresh, Isolation::Pooled] {
@@ -81,7 +83,8 @@ fn one<P: Policy>(c: &mut Criterion, rt: &Runtime, name: &str, config_toml: &str
     g.bench_function("native", |b| b.iter(|| P::on_purchase(black_box(&parsed), black_box(&p), black_box(&cu), black_box(&ctx))));
     g.bench_function("native, input built", |b| {
         b.iter(|| {
-            let (p, cu, ctx) = (black_box(&p).clone(), black_box(&cu).clone(), black_box(&ctx).clone());
+            let (p, cu) = (black_box(&p).clone(), black_box(&cu).clone());
+            let ctx = Context { state: perk_sdk::wire::state_to_wire(black_box(state)).unwrap(), ..black_box(&ctx).clone() };
             P::on_purchase(black_box(&parsed), &p, &cu, &ctx)
         })
     });
@@ -139,7 +142,7 @@ fn campaign(c: &mut Criterion) {
     type Cb = perk_policy_cashback::Cashback;
     let cfg = |t: &str| config_json(t).unwrap();
     let (c1, c2, c3) = (cfg(POINTS), cfg(PUNCH), cfg(CASHBACK));
-    let ctx = |state: &[u8]| Context { state: state.to_vec(), ..Context::default() };
+    let ctx = |state: &[u8]| Context { state: perk_sdk::wire::state_to_wire(state).unwrap(), ..Context::default() };
     let (ctx1, ctx2) = (ctx(&[]), ctx(STAMPS));
     let (p1, p2, p3) = (
         perk_sdk::parse_config::<Pt>(&c1).unwrap(),
@@ -171,7 +174,7 @@ fn campaign(c: &mut Criterion) {
     g.bench_function("native, input built", |b| {
         b.iter(|| {
             let (p, cu) = (black_box(&p).clone(), black_box(&cu).clone());
-            let (ctx1, ctx2, ctx3) = (black_box(&ctx1).clone(), black_box(&ctx2).clone(), black_box(&ctx1).clone());
+            let (ctx1, ctx2, ctx3) = (black_box(&ctx1).clone(), ctx(black_box(STAMPS)), black_box(&ctx1).clone());
             (Pt::on_purchase(&p1, &p, &cu, &ctx1), Pc::on_purchase(&p2, &p, &cu, &ctx2), Cb::on_purchase(&p3, &p, &cu, &ctx3))
         })
     });

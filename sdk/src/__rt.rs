@@ -2,7 +2,7 @@
 
 #[allow(unused_imports)]
 use crate::__alloc::*;
-use crate::{Outcome, Policy, Result};
+use crate::{Outcome, Result};
 
 /// Lets a policy function return either `Outcome` or `Result<Outcome, E>`.
 pub trait IntoOutcome {
@@ -125,10 +125,6 @@ const fn put_minified(out: &mut [u8], mut at: usize, json: &[u8]) -> usize {
         at = put(out, at, &[b]);
     }
     at
-}
-
-pub fn validate_config<P: Policy>(config: &str) -> Result<(), String> {
-    crate::parse_config::<P>(config).map(|_| ()).map_err(crate::Error::into_message)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -261,15 +257,14 @@ mod guest {
         return_words([json.as_ptr() as u32, json.len() as u32, 0])
     }
 
-    /// `configure(policy-id: string, config: string) -> result<_, string>`.
+    /// `configure(policy-id: string, config: list<u8>) -> result<_, string>`.
     ///
     /// # Safety
     /// Called by the host with the canonical ABI's lowering of its arguments.
     pub unsafe fn export_configure<P: Policy>(id: *const u8, id_len: usize, config: *const u8, config_len: usize) -> *mut u8 {
         enter();
-        // SAFETY: the host lowered both as strings, which the canonical ABI keeps UTF-8.
-        let (id, config) =
-            unsafe { (core::str::from_utf8_unchecked(arg(id, id_len)), core::str::from_utf8_unchecked(arg(config, config_len))) };
+        // SAFETY: the host lowered the id as a string, which the canonical ABI keeps UTF-8.
+        let (id, config) = unsafe { (core::str::from_utf8_unchecked(arg(id, id_len)), arg(config, config_len)) };
         match configure::<P>(id, config) {
             Ok(()) => return_words([0; 3]),
             Err(e) => answer_result(Err(e)),
@@ -314,10 +309,10 @@ mod guest {
 
     /// Parses the config and keeps it with the policy id, both copied out of the call
     /// region (the arguments live there) into memory kept for the instance's life.
-    fn configure<P: Policy>(policy_id: &str, config: &str) -> Result<(), String> {
+    fn configure<P: Policy>(policy_id: &str, config: &[u8]) -> Result<(), String> {
         call(|| {
             let kept = crate::arena::persistent(|| {
-                let parsed = crate::parse_config::<P>(config).map(|c| Box::new(c) as Box<dyn core::any::Any>);
+                let parsed = crate::config_from_wire::<P>(config).map(|c| Box::new(c) as Box<dyn core::any::Any>);
                 parsed.map(|c| (policy_id.to_owned(), c))
             });
             let kept = kept.map_err(crate::Error::into_message)?;

@@ -490,7 +490,7 @@ struct Parser<'a> {
 
 /// Arrays and objects nested deeper than this are refused (as serde_json does): a guest's
 /// stack is small, and no config or state needs more.
-const MAX_DEPTH: usize = 128;
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// `10f64.powi(n)` as compiler-rt computes it (`__powidf2`: squaring, then one division
 /// for a negative power), without `std`.

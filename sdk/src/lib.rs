@@ -174,6 +174,15 @@ pub fn parse_config<P: Policy>(json: &str) -> Result<P::Config> {
     Ok(config)
 }
 
+/// Reads and validates a config given as a JSON value in the wire encoding (as the host
+/// passes it to `configure`; [`wire::json_to_wire`]), naming the key at fault.
+pub fn config_from_wire<P: Policy>(bytes: &[u8]) -> Result<P::Config> {
+    let value = wire::decode_value(bytes).map_err(|e| Error::from(text::concat(&["config: ", &e.message()])))?;
+    let config = P::Config::from_json(value)?;
+    P::validate(&config)?;
+    Ok(config)
+}
+
 /// Everything a policy file usually needs.
 pub mod prelude {
     pub use crate::{

@@ -162,7 +162,9 @@ pub struct Context {
     pub policy_id: String,
     /// The experiment variant this customer is assigned to, if any.
     pub variant: Option<String>,
-    /// The bytes this policy last returned as state for this customer; empty at first.
+    /// The state this policy last answered for this customer, as a JSON value in the wire
+    /// encoding (`wire::decode_value`; the host turns the JSON text the policy answered
+    /// into it); empty at first.
     pub state: Vec<u8>,
 }
 
@@ -173,7 +175,8 @@ impl Context {
         if self.state.is_empty() {
             return Ok(T::default());
         }
-        crate::json::from_slice(&self.state)
-            .map_err(|e| crate::Error::from(crate::text::concat(&["stored state does not parse: ", &e.into_message()])))
+        let value = crate::wire::decode_value(&self.state)
+            .map_err(|e| crate::Error::from(crate::text::concat(&["stored state does not decode: ", &e.message()])))?;
+        T::from_json(value).map_err(|e| crate::Error::from(crate::text::concat(&["stored state does not parse: ", &e.into_message()])))
     }
 }

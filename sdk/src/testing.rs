@@ -50,7 +50,9 @@ impl<P: Policy> Harness<P> {
 
     /// Like [`Harness::new`], returning the config error (to test validation).
     pub fn try_new(config_toml: &str) -> Result<Self> {
-        let config = crate::parse_config::<P>(&config_json(config_toml)?)?;
+        // As the host passes it: the TOML table as JSON, then in the wire encoding.
+        let config = crate::wire::json_to_wire(config_json(config_toml)?.as_bytes())?;
+        let config = crate::config_from_wire::<P>(&config)?;
         Ok(Harness {
             config,
             customer: Customer::new("c1"),
@@ -110,12 +112,13 @@ impl<P: Policy> Harness<P> {
             purchase.at = self.now;
         }
         let out = P::on_purchase(&self.config, &purchase, &self.customer, &self.context())?;
+        let state = next_state(&out)?;
         let c = &mut self.customer;
         c.purchases += 1;
         c.lifetime_spend += purchase.total;
         c.first_purchase_at.get_or_insert(purchase.at);
         c.last_purchase_at = Some(purchase.at);
-        self.apply(&out);
+        self.apply(&out, state);
         Ok(out)
     }
 
@@ -132,11 +135,12 @@ impl<P: Policy> Harness<P> {
             event.at = self.now;
         }
         let out = P::on_event(&self.config, &event, &self.customer, &self.context())?;
-        self.apply(&out);
+        let state = next_state(&out)?;
+        self.apply(&out, state);
         Ok(out)
     }
 
-    fn apply(&mut self, out: &Outcome) {
+    fn apply(&mut self, out: &Outcome, state: Option<Vec<u8>>) {
         for g in &out.rewards {
             match &g.reward {
                 Reward::Points { amount } => self.customer.points += amount,
@@ -145,10 +149,19 @@ impl<P: Policy> Harness<P> {
                 _ => {}
             }
         }
-        if let Some(state) = &out.state {
-            self.state = state.clone();
+        if let Some(state) = state {
+            self.state = state;
         }
     }
+}
+
+/// The state a policy answered (JSON text), as the host passes it back on the next call (a
+/// JSON value in the wire encoding); an answer that is not JSON fails the call, as in the host.
+fn next_state(out: &Outcome) -> Result<Option<Vec<u8>>> {
+    let Some(state) = &out.state else { return Ok(None) };
+    crate::wire::state_to_wire(state)
+        .map(Some)
+        .map_err(|e| crate::Error::msg(format!("the policy answered a state that is not JSON: {}", e.into_message())))
 }
 
 /// The JSON Schema of a config type, as `describe` shows it.

@@ -17,6 +17,7 @@
 
 #[allow(unused_imports)]
 use crate::__alloc::*;
+use crate::json::Value;
 use crate::{Coupon, Customer, Event, Granted, LineItem, Outcome, Progress, Purchase, Reward, Timestamp};
 
 /// Version byte at the start of every input, so a policy built for another encoding fails
@@ -828,6 +829,111 @@ fn decode_outcome_as(buf: &[u8], keep_text: bool) -> Result<(Outcome, Skipped)> 
     r.finish((Outcome { rewards, state, progress }, skipped))
 }
 
+// --------------------------------------------------------------------------- JSON values
+
+/// A JSON value (a policy's config, the state it stored) as it crosses into a guest: a tag
+/// byte, `0` null, `1` false, `2` true, `3` an integer (`s64`), `4` any other number (the
+/// `f64`'s bits, 8 bytes), `5` a string, `6` an array (count, then the elements), `7` an
+/// object (count, then per entry its key as a string and its value, in order). A guest
+/// reads this without a JSON parser, which was 5 KB of every module; the host turns JSON
+/// text into it with [`json_to_wire`] (policies still answer their state as JSON text).
+pub fn write_value(w: &mut Writer, v: &Value) {
+    match v {
+        Value::Null => w.byte(0),
+        Value::Bool(b) => w.byte(1 + *b as u8),
+        Value::Int(i) => {
+            w.byte(3);
+            w.i64(*i);
+        }
+        Value::Float(f) => {
+            w.byte(4);
+            w.i64(f.to_bits() as i64);
+        }
+        Value::Str(s) => {
+            w.byte(5);
+            w.str(s);
+        }
+        Value::Array(items) => {
+            w.byte(6);
+            w.len(items.len());
+            for item in items {
+                write_value(w, item);
+            }
+        }
+        Value::Object(entries) => {
+            w.byte(7);
+            w.len(entries.len());
+            for (key, value) in entries {
+                w.str(key);
+                write_value(w, value);
+            }
+        }
+    }
+}
+
+/// JSON text as [`write_value`] encodes it; the error is the JSON parser's (line and column).
+pub fn json_to_wire(json: &[u8]) -> crate::json::Result<Vec<u8>> {
+    let value = crate::json::parse(json)?;
+    let mut w = Writer::default();
+    write_value(&mut w, &value);
+    Ok(w.buf)
+}
+
+/// A state as a policy answered it (JSON text) as it goes back to the policy on its next
+/// call: in the wire encoding; no state (empty) stays empty.
+pub fn state_to_wire(json: &[u8]) -> crate::json::Result<Vec<u8>> {
+    if json.is_empty() {
+        return Ok(Vec::new());
+    }
+    json_to_wire(json)
+}
+
+/// A value [`write_value`] encoded.
+pub fn decode_value(buf: &[u8]) -> Result<Value> {
+    let mut r = Reader::new(buf);
+    let value = r.value(0);
+    r.finish(value)
+}
+
+impl Reader<'_> {
+    fn value(&mut self, depth: usize) -> Value {
+        let start = self.at;
+        match self.byte() {
+            0 => Value::Null,
+            1 => Value::Bool(false),
+            2 => Value::Bool(true),
+            3 => Value::Int(self.i64()),
+            4 => Value::Float(f64::from_bits(self.i64() as u64)),
+            5 => Value::Str(self.string()),
+            6 | 7 if depth >= crate::json::MAX_DEPTH => {
+                self.fail(start, "value nested too deep");
+                Value::Null
+            }
+            6 => {
+                let n = self.len();
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.value(depth + 1));
+                }
+                Value::Array(items)
+            }
+            7 => {
+                let n = self.len();
+                let mut entries = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let key = self.string();
+                    entries.push((key, self.value(depth + 1)));
+                }
+                Value::Object(entries)
+            }
+            _ => {
+                self.fail(start, "unknown value tag");
+                Value::Null
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -973,5 +1079,59 @@ mod tests {
             assert!(decode_batch_answer(&w.buf[..cut], 2).is_err(), "cut at {cut}");
         }
         assert_eq!(decode_batch_answer(&[1, 0, 0, 0, 2], 1).unwrap_err().what, "batch answer is neither 0 (outcome) nor 1 (error)");
+    }
+
+    #[test]
+    fn json_values_round_trip_and_read_as_their_text_does() {
+        let texts = [
+            "null",
+            "true",
+            "false",
+            "-9223372036854775808",
+            "9223372036854775807",
+            "2.5",
+            "-1e300",
+            r#""\u00e9t\u00e9 \"quoted\" \ud83d\ude00""#,
+            "[]",
+            "{}",
+            r#"{"levels":[{"name":"silver","min_spend":10000},{"name":"gold","min_spend":50000}],"downgrade":false,"x":null}"#,
+            r#"{"b":1,"a":2,"b":3}"#,
+        ];
+        for text in texts {
+            let value = crate::json::parse(text.as_bytes()).unwrap();
+            let wire = json_to_wire(text.as_bytes()).unwrap();
+            assert_eq!(decode_value(&wire).unwrap(), value, "{text}");
+        }
+        // A config type reads the same from either form, errors and their key paths included.
+        #[derive(Debug, PartialEq, crate::FromJson)]
+        #[serde(deny_unknown_fields)]
+        struct Level {
+            name: String,
+            min_spend: Option<u32>,
+        }
+        for text in [r#"[{"name":"a","min_spend":5}]"#, r#"[{"name":"a","min_spend":-1}]"#, r#"[{"name":"a","typo":1}]"#, "[{}]", "{}"] {
+            let from_text = crate::json::from_str::<Vec<Level>>(text).map_err(|e| e.to_string());
+            let from_wire = <Vec<Level> as crate::FromJson>::from_json(decode_value(&json_to_wire(text.as_bytes()).unwrap()).unwrap())
+                .map_err(|e| e.to_string());
+            assert_eq!(from_wire, from_text, "{text}");
+        }
+        assert_eq!(state_to_wire(b"").unwrap(), Vec::<u8>::new());
+        assert_eq!(json_to_wire(b"{\"a\":").unwrap_err().to_string(), "unexpected end of input at line 1 column 6");
+    }
+
+    #[test]
+    fn damaged_values_are_errors_not_panics() {
+        let wire = json_to_wire(br#"{"a":[1,"two",{"b":null}],"c":2.5}"#).unwrap();
+        for cut in 0..wire.len() {
+            assert!(decode_value(&wire[..cut]).is_err(), "cut at {cut}");
+        }
+        assert_eq!(decode_value(&[9]).unwrap_err(), WireError { at: 0, what: "unknown value tag" });
+        assert_eq!(decode_value(&[0, 0]).unwrap_err(), WireError { at: 1, what: "trailing bytes" });
+        assert_eq!(decode_value(&[6, 255, 255, 255, 255]).unwrap_err(), WireError { at: 1, what: "length beyond the end" });
+        // Nested deeper than the JSON parser allows: refused, without deep recursion.
+        let deep: Vec<u8> = [6, 1, 0, 0, 0].repeat(200).into_iter().chain([0]).collect();
+        assert_eq!(decode_value(&deep).unwrap_err(), WireError { at: 5 * 128, what: "value nested too deep" });
+        let ok: Vec<u8> = [6, 1, 0, 0, 0].repeat(128).into_iter().chain([0]).collect();
+        assert!(decode_value(&ok).is_ok());
     }
 }

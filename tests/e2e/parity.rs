@@ -194,7 +194,7 @@ fn activity_wasm_matches_native_on_events() {
         let mut state = Vec::new();
         for kind in ["review", "review", "review", "sign-up", "sign-up", "quiz"] {
             let e = Event { id: "e".into(), customer_id: "c1".into(), at: 1_772_454_600_000, kind: kind.into(), attributes: vec![] };
-            let ctx = Context { now: 0, policy_id: "a".into(), variant: None, state: state.clone() };
+            let ctx = Context { now: 0, policy_id: "a".into(), variant: None, state: perk_sdk::wire::state_to_wire(&state).unwrap() };
             let native = A::on_event(&native_config, &e, &customer, &ctx).unwrap();
             let wasm = module.on_event(&e, &customer, 0, &state, isolation).unwrap().outcome;
             assert_eq!(wasm, native, "{kind} {isolation:?}");

@@ -361,6 +361,9 @@ pub(super) fn outcome(bytes: &[u8], limits: &Limits, detail: Detail) -> Result<O
         if state.len() > limits.state_size {
             return Err(format!("state of {} bytes; at most {} are kept", state.len(), limits.state_size));
         }
+        // It goes back to the policy as a JSON value (`guest_state`): checked now, so a bad
+        // one fails the call that made it rather than every later one.
+        perk_sdk::json::parse(state).map_err(|e| format!("the state is not JSON: {}", e.into_message()))?;
     }
     let progress = o.progress.len() + skipped.progress;
     if progress > limits.max_rewards {
@@ -423,7 +426,9 @@ mod tests {
         let limits = Limits { max_rewards: 2, output_text: 40, ..Limits::default() };
         let fine = Outcome::new().points(5, "five").progress("free coffee", 1, 5, "purchases");
         assert_eq!(outcome(&encode_outcome(&fine), &limits, Detail::Full).unwrap(), fine);
-        let cases: [(Vec<u8>, &str); 7] = [
+        let junk_state = Outcome { state: Some(b"{\"count\": 4".to_vec()), ..Outcome::new() };
+        let cases: [(Vec<u8>, &str); 8] = [
+            (encode_outcome(&junk_state), "the state is not JSON: unexpected end of input at line 1 column 12"),
             (vec![1, 0, 0, 0, 11], "the outcome does not decode: unknown reward kind at byte 4"),
             (vec![0xff; 3], "the outcome does not decode: unexpected end at byte 0"),
             (encode_outcome(&Outcome::new()).into_iter().chain([0]).collect(), "trailing bytes"),

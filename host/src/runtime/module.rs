@@ -25,7 +25,7 @@ pub enum LoadError {
     Componentize(String),
     #[error("invalid component: {0}")]
     Compile(String),
-    #[error("does not export the perk:policy@0.4 world (describe, configure, on-purchase, on-event, on-purchase-batch; rebuild it with this perk-sdk): {0}")]
+    #[error("does not export the perk:policy@0.5 world (describe, configure, on-purchase, on-event, on-purchase-batch; rebuild it with this perk-sdk): {0}")]
     Exports(String),
     #[error("`describe` failed: {0}")]
     Describe(String),
@@ -236,6 +236,10 @@ impl PolicyModule {
         if config.len() > limit {
             return Err(call::failure(FailureKind::InputTooLarge, format!("config of {} bytes; the limit is {limit}", config.len())));
         }
+        // Crosses as a JSON value in the wire encoding, so guests carry no JSON parser; a
+        // syntax error is the SDK parser's (line and column), as a guest would say it.
+        let config =
+            perk_sdk::wire::json_to_wire(config.as_bytes()).map_err(|e| call::failure(FailureKind::PolicyError, e.into_message()))?;
         let bound = BoundPolicy { module: self.clone(), policy_id: policy_id.into(), config: config.into(), pool: Arc::default() };
         bound.new_instance(Isolation::Pooled)?;
         Ok(bound)
@@ -247,13 +251,21 @@ impl PolicyModule {
     }
 }
 
+/// A stored state (the JSON text the policy answered) as it crosses back into the policy:
+/// a JSON value in the wire encoding.
+fn guest_state(stored: &[u8]) -> Result<Vec<u8>, Failure> {
+    perk_sdk::wire::state_to_wire(stored)
+        .map_err(|e| call::failure(FailureKind::PolicyError, format!("the stored state is not JSON: {}", e.into_message())))
+}
+
 /// A module bound to one policy of a manifest: its id, its config, and its warm instances,
 /// each configured once. Dropped with the policy set (a reload starts with empty pools).
 #[derive(Clone)]
 pub struct BoundPolicy {
     module: PolicyModule,
     policy_id: Arc<str>,
-    config: Arc<str>,
+    /// The config as a JSON value in the wire encoding, as `configure` takes it.
+    config: Arc<[u8]>,
     /// Idle warm instances.
     /// Boxed: a warm instance moves in and out of the pool on every call, so it moves as a
     /// pointer rather than as the store and its export handles.
@@ -356,7 +368,9 @@ impl BoundPolicy {
         if calls.len() < 2 || calls.iter().any(|(input, state)| input.bytes.len() + state.len() > limits.input_size) {
             return None;
         }
-        let batch = perk_sdk::wire::encode_batch(calls.iter().map(|(input, state)| (input.bytes.as_slice(), *state)));
+        // A state that is not JSON fails its own call only: one by one.
+        let states: Vec<Vec<u8>> = calls.iter().map(|(_, state)| guest_state(state)).collect::<Result<_, _>>().ok()?;
+        let batch = perk_sdk::wire::encode_batch(calls.iter().zip(&states).map(|((input, _), state)| (input.bytes.as_slice(), &state[..])));
         let (answers, logs) = self
             .with_instance(Isolation::Pooled, |inst| {
                 let r = inst.call_batch(limits, &batch, |answer| {
@@ -387,8 +401,9 @@ impl BoundPolicy {
         if size > limits.input_size {
             return Err(call::failure(FailureKind::InputTooLarge, format!("inputs of {size} bytes; the limit is {}", limits.input_size)));
         }
+        let state = guest_state(state)?;
         // No state crosses as `none`: one list to lower instead of two.
-        let state = (!state.is_empty()).then_some(state);
+        let state = (!state.is_empty()).then_some(&state[..]);
         let export = match input.kind {
             Kind::Purchase => call::InputExport::OnPurchase,
             Kind::Event => call::InputExport::OnEvent,
@@ -581,7 +596,7 @@ mod tests {
         // Stored stamps, none, and one state the policy cannot read (a policy error).
         let states: Vec<Vec<u8>> = (0..7)
             .map(|i| match i {
-                4 => b"not json".to_vec(),
+                4 => br#"{"count":"four"}"#.to_vec(),
                 i if i % 2 == 0 => format!(r#"{{"count":{}}}"#, i + 2).into_bytes(),
                 _ => Vec::new(),
             })
@@ -590,6 +605,14 @@ mod tests {
         let alone: Vec<_> = calls.iter().map(|(i, s)| bound.call(i, s, Isolation::Fresh).map(|e| e.outcome)).collect();
         assert!(alone.iter().filter(|a| a.is_ok()).count() == 6 && alone[4].is_err(), "{alone:?}");
         assert!(alone.iter().any(|a| a.as_ref().is_ok_and(|o| o.points_total() == 50)), "a card completes: {alone:?}");
+        // A stored state that is not JSON cannot cross (states cross as JSON values): its
+        // call fails in the host, and a batch holding it is made call by call.
+        let broken = [(&inputs[0], &b"not json"[..]), (&inputs[1], &[][..])];
+        assert!(bound.batch(&broken).is_none());
+        let answers = bound.call_batch(&broken, Isolation::Pooled);
+        let err = answers[0].as_ref().unwrap_err();
+        assert_eq!((err.kind, err.message.as_str()), (FailureKind::PolicyError, "the stored state is not JSON: expected a value at line 1 column 1"));
+        assert_eq!(answers[1].as_ref().unwrap().outcome, alone[1].clone().unwrap());
         for round in 0..3 {
             let batched = bound.batch(&calls).expect("a batch without traps or logs is answered in one call");
             let batched: Vec<_> = batched.into_iter().map(|r| r.map(|e| e.outcome)).collect();

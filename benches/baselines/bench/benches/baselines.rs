@@ -218,7 +218,7 @@ fn bench(c: &mut Criterion) {
         now: 0,
         policy_id: ["points", "punch-card", "cashback"][i].into(),
         variant: None,
-        state: if i == 1 { STAMPS.to_vec() } else { Vec::new() },
+        state: if i == 1 { perk_sdk::wire::state_to_wire(STAMPS).unwrap() } else { Vec::new() },
     };
     let ctxs = [ctx(0), ctx(1), ctx(2)];
     let rt = Runtime::new(Limits::default(), None).unwrap();

@@ -46,7 +46,7 @@ fn run<P: Policy>(
 #[plugin_fn]
 pub fn on_purchase(input: String) -> FnResult<String> {
     let call: Call = serde_json::from_str(&input)?;
-    let ctx = Context { now: call.now, policy_id: call.policy.clone(), variant: None, state: call.state.clone().into_bytes() };
+    let ctx = Context { now: call.now, policy_id: call.policy.clone(), variant: None, state: perk_sdk::wire::state_to_wire(call.state.as_bytes()).map_err(|e| Error::msg(e.to_string()))? };
     let outcome = match call.policy.as_str() {
         "points" => run::<perk_policy_points::Points>(&POINTS, "points", &call, &ctx)?,
         "punch-card" => run::<perk_policy_punch_card::PunchCard>(&PUNCH, "punch-card", &call, &ctx)?,
