@@ -226,13 +226,20 @@ pub fn from_slice<T: FromJson>(bytes: &[u8]) -> Result<T> {
 
 /// Parses one JSON value (and nothing after it but whitespace).
 pub fn parse(bytes: &[u8]) -> Result<Value> {
-    let mut p = Parser { s: bytes, i: 0, depth: 0 };
-    let value = p.value()?;
+    let wire = transcode(bytes)?;
+    crate::wire::decode_value(&wire).map_err(|e| Error::new(e.message()))
+}
+
+/// One JSON value (and nothing after it but whitespace) in the wire encoding of values
+/// ([`crate::wire::write_value`]), read in one pass without building a [`Value`].
+pub(crate) fn transcode(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut p = Parser { s: bytes, i: 0, depth: 0, w: crate::wire::Writer::with_capacity(bytes.len() + 8) };
+    p.value()?;
     p.ws();
     if p.i != p.s.len() {
         return Err(p.error("trailing characters after the value"));
     }
-    Ok(value)
+    Ok(p.w.buf)
 }
 
 impl FromJson for Value {
@@ -478,14 +485,17 @@ pub fn variant_with_value(value: Value, expected: &str, names: &[&str]) -> Resul
     }
 }
 
-/// A JSON parser into [`Value`]. Its messages give the byte offset: configs come from the
+/// A JSON parser writing the wire encoding of values (which [`crate::wire::decode_value`]
+/// reads into a [`Value`]). Its messages give the line and column: configs come from the
 /// host's JSON of a TOML table and states from [`ToJson`], so a syntax error means damaged
 /// data, which needs no key path (the type errors that a config's author makes have one).
+/// Hosts and native code run it; a guest gets values already encoded.
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
     /// Arrays and objects open around the value being read.
     depth: usize,
+    w: crate::wire::Writer,
 }
 
 /// Arrays and objects nested deeper than this are refused (as serde_json does): a guest's
@@ -552,59 +562,83 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn literal(&mut self, word: &[u8], value: Value) -> Result<Value> {
+    /// `word` (a literal), written as the value's `tag`.
+    fn literal(&mut self, word: &[u8], tag: u8) -> Result<()> {
         if self.s[self.i..].starts_with(word) {
             self.i += word.len();
-            Ok(value)
+            self.w.byte(tag);
+            Ok(())
         } else {
             Err(self.error("expected a value"))
         }
     }
 
     /// The next value.
-    fn value(&mut self) -> Result<Value> {
-        Ok(match self.peek() {
-            b'n' => self.literal(b"null", Value::Null)?,
-            b't' => self.literal(b"true", Value::Bool(true))?,
-            b'f' => self.literal(b"false", Value::Bool(false))?,
+    fn value(&mut self) -> Result<()> {
+        match self.peek() {
+            b'n' => self.literal(b"null", 0),
+            b'f' => self.literal(b"false", 1),
+            b't' => self.literal(b"true", 2),
             b'"' => {
                 self.i += 1;
-                Value::Str(self.string()?)
+                self.w.byte(5);
+                self.string()
             }
             b'[' => {
-                self.open()?;
-                let mut items = Vec::new();
-                while self.next(b']', "expected `,` or `]`", items.is_empty())? {
-                    items.push(self.value()?);
+                let count = self.open(6)?;
+                let mut n = 0;
+                while self.next(b']', "expected `,` or `]`", n == 0)? {
+                    self.value()?;
+                    n += 1;
                 }
-                self.depth -= 1;
-                Value::Array(items)
+                self.close(count, n);
+                Ok(())
             }
             b'{' => {
-                self.open()?;
-                let mut entries = Vec::new();
-                while self.next(b'}', "expected `,` or `}`", entries.is_empty())? {
+                let count = self.open(7)?;
+                let mut n = 0;
+                while self.next(b'}', "expected `,` or `}`", n == 0)? {
                     self.expect(b'"', "expected a key")?;
-                    let key = self.string()?;
+                    self.string()?;
                     self.expect(b':', "expected `:`")?;
-                    entries.push((key, self.value()?));
+                    self.value()?;
+                    n += 1;
                 }
-                self.depth -= 1;
-                Value::Object(entries)
+                self.close(count, n);
+                Ok(())
             }
-            b'-' | b'0'..=b'9' => self.number()?,
-            _ => return Err(self.unexpected("expected a value")),
-        })
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(self.unexpected("expected a value")),
+        }
     }
 
-    /// Past a `[` or `{`, one level deeper.
-    fn open(&mut self) -> Result<()> {
+    /// Past a `[` or `{`, one level deeper: writes the value's `tag` and room for its
+    /// count, and answers where that is.
+    fn open(&mut self, tag: u8) -> Result<usize> {
         if self.depth >= MAX_DEPTH {
             return Err(self.error("nested too deeply"));
         }
         self.i += 1;
         self.depth += 1;
-        Ok(())
+        self.w.byte(tag);
+        Ok(self.placeholder())
+    }
+
+    /// Past the last element: its count written where [`open`](Self::open) left room.
+    fn close(&mut self, at: usize, n: usize) {
+        self.depth -= 1;
+        self.patch(at, n);
+    }
+
+    /// Room for a length or count, filled in by [`patch`](Self::patch).
+    fn placeholder(&mut self) -> usize {
+        let at = self.w.buf.len();
+        self.w.buf.extend_from_slice(&[0; 4]);
+        at
+    }
+
+    fn patch(&mut self, at: usize, n: usize) {
+        self.w.buf[at..at + 4].copy_from_slice(&(n as u32).to_le_bytes());
     }
 
     /// Whether another element follows (past its `,`), or the array or object ends (past
@@ -624,22 +658,29 @@ impl Parser<'_> {
         Ok(true)
     }
 
-    /// A string, after its opening quote, with its escapes resolved.
-    fn string(&mut self) -> Result<String> {
-        let mut out = Vec::new();
+    /// A string, after its opening quote, with its escapes resolved: written as its length
+    /// and its UTF-8 bytes.
+    fn string(&mut self) -> Result<()> {
+        let len = self.placeholder();
+        let start = self.w.buf.len();
         loop {
-            let start = self.i;
+            let from = self.i;
             while let Some(&b) = self.s.get(self.i) {
                 if b == b'"' || b == b'\\' || b < 0x20 {
                     break;
                 }
                 self.i += 1;
             }
-            out.extend_from_slice(&self.s[start..self.i]);
+            self.w.buf.extend_from_slice(&self.s[from..self.i]);
             match self.s.get(self.i) {
                 Some(b'"') => {
                     self.i += 1;
-                    return String::from_utf8(out).map_err(|_| self.error("string is not UTF-8"));
+                    if core::str::from_utf8(&self.w.buf[start..]).is_err() {
+                        return Err(self.error("string is not UTF-8"));
+                    }
+                    let n = self.w.buf.len() - start;
+                    self.patch(len, n);
+                    return Ok(());
                 }
                 Some(b'\\') => {
                     self.i += 1;
@@ -658,7 +699,7 @@ impl Parser<'_> {
                         _ => return Err(self.error("invalid escape in string")),
                     };
                     let mut buf = [0; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    self.w.buf.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
                 }
                 Some(_) => return Err(self.error("control character in string")),
                 None => return Err(self.error("unterminated string")),
@@ -696,7 +737,7 @@ impl Parser<'_> {
 
     /// A number: an integer when it has no fraction or exponent, else a float computed from
     /// its decimal digits (enough for config values such as `2.5`).
-    fn number(&mut self) -> Result<Value> {
+    fn number(&mut self) -> Result<()> {
         let negative = self.s.get(self.i) == Some(&b'-');
         if negative {
             self.i += 1;
@@ -752,14 +793,25 @@ impl Parser<'_> {
             exponent *= sign;
         }
         if !fraction && !has_exponent {
-            return match i64::try_from(mantissa) {
-                Ok(n) if !overflow => Ok(Value::Int(if negative { -n } else { n })),
-                Err(_) if negative && mantissa == 1 << 63 && !overflow => Ok(Value::Int(i64::MIN)),
-                _ => Err(self.error("integer out of range")),
+            let n = match i64::try_from(mantissa) {
+                Ok(n) if !overflow => {
+                    if negative {
+                        -n
+                    } else {
+                        n
+                    }
+                }
+                Err(_) if negative && mantissa == 1 << 63 && !overflow => i64::MIN,
+                _ => return Err(self.error("integer out of range")),
             };
+            self.w.byte(3);
+            self.w.i64(n);
+            return Ok(());
         }
         let value = mantissa as f64 * pow10(scale.saturating_add(exponent));
-        Ok(Value::Float(if negative { -value } else { value }))
+        self.w.byte(4);
+        self.w.i64((if negative { -value } else { value }).to_bits() as i64);
+        Ok(())
     }
 }
 

@@ -556,9 +556,10 @@ impl<'a> Reader<'a> {
     pub fn str(&mut self) -> &'a str {
         let start = self.at;
         let b = self.bytes();
-        if self.in_place {
+        if self.in_place || cfg!(target_arch = "wasm32") {
             // SAFETY: in-place decoding is only for buffers `encode_*` wrote from `str`s
-            // (the callers' contract); the host checks what a guest writes.
+            // (the callers' contract), and a guest decodes nothing but what the host encoded
+            // from `str`s (its input, config and state); the host checks what a guest writes.
             return unsafe { core::str::from_utf8_unchecked(b) };
         }
         core::str::from_utf8(b).unwrap_or_else(|_| {
@@ -871,12 +872,10 @@ pub fn write_value(w: &mut Writer, v: &Value) {
     }
 }
 
-/// JSON text as [`write_value`] encodes it; the error is the JSON parser's (line and column).
+/// JSON text as [`write_value`] encodes it, in one pass (no [`Value`] is built); the error
+/// is the JSON parser's (line and column).
 pub fn json_to_wire(json: &[u8]) -> crate::json::Result<Vec<u8>> {
-    let value = crate::json::parse(json)?;
-    let mut w = Writer::default();
-    write_value(&mut w, &value);
-    Ok(w.buf)
+    crate::json::transcode(json)
 }
 
 /// A state as a policy answered it (JSON text) as it goes back to the policy on its next
@@ -909,22 +908,14 @@ impl Reader<'_> {
                 self.fail(start, "value nested too deep");
                 Value::Null
             }
+            // Collected from a range: one allocation of the exact size, no growth code.
             6 => {
                 let n = self.len();
-                let mut items = Vec::with_capacity(n);
-                for _ in 0..n {
-                    items.push(self.value(depth + 1));
-                }
-                Value::Array(items)
+                Value::Array((0..n).map(|_| self.value(depth + 1)).collect())
             }
             7 => {
                 let n = self.len();
-                let mut entries = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let key = self.string();
-                    entries.push((key, self.value(depth + 1)));
-                }
-                Value::Object(entries)
+                Value::Object((0..n).map(|_| (self.string(), self.value(depth + 1))).collect())
             }
             _ => {
                 self.fail(start, "unknown value tag");

@@ -363,7 +363,7 @@ pub(super) fn outcome(bytes: &[u8], limits: &Limits, detail: Detail) -> Result<O
         }
         // It goes back to the policy as a JSON value (`guest_state`): checked now, so a bad
         // one fails the call that made it rather than every later one.
-        perk_sdk::json::parse(state).map_err(|e| format!("the state is not JSON: {}", e.into_message()))?;
+        perk_sdk::wire::json_to_wire(state).map_err(|e| format!("the state is not JSON: {}", e.into_message()))?;
     }
     let progress = o.progress.len() + skipped.progress;
     if progress > limits.max_rewards {

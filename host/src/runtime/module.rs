@@ -611,7 +611,10 @@ mod tests {
         assert!(bound.batch(&broken).is_none());
         let answers = bound.call_batch(&broken, Isolation::Pooled);
         let err = answers[0].as_ref().unwrap_err();
-        assert_eq!((err.kind, err.message.as_str()), (FailureKind::PolicyError, "the stored state is not JSON: expected a value at line 1 column 1"));
+        assert_eq!(
+            (err.kind, err.message.as_str()),
+            (FailureKind::PolicyError, "the stored state is not JSON: expected a value at line 1 column 1")
+        );
         assert_eq!(answers[1].as_ref().unwrap().outcome, alone[1].clone().unwrap());
         for round in 0..3 {
             let batched = bound.batch(&calls).expect("a batch without traps or logs is answered in one call");

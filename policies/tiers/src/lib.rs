@@ -24,11 +24,13 @@ impl Level {
     }
 
     fn threshold(&self) -> String {
-        match (self.min_spend, self.min_purchases) {
-            (Some(s), Some(n)) => text!(money(s), " or ", n, " purchases"),
+        let purchases = self.min_purchases.map(|n| text!(n, " purchases"));
+        match (self.min_spend, purchases) {
+            (Some(s), Some(p)) => text!(money(s), " or ", p),
             (Some(s), None) => money(s),
-            (None, Some(n)) => text!(n, " purchases"),
-            (None, None) => "nothing".into(),
+            (None, Some(p)) => p,
+            // `validate` refuses a level with neither.
+            (None, None) => String::new(),
         }
     }
 }
@@ -102,6 +104,21 @@ impl Config {
 
 pub struct Tiers;
 
+/// The error `` `levels[i` `` followed by `rest`.
+fn at(i: usize, rest: &str) -> Error {
+    Error::msg(text!("`levels[", i, rest))
+}
+
+/// `levels[i].key` must be above the level before it, when both give it.
+fn ascending(i: usize, key: &str, before: Option<i64>, this: Option<i64>) -> Result<()> {
+    match (before, this) {
+        (Some(a), Some(b)) if b <= a => {
+            Err(Error::msg(text!("`levels[", i, "].", key, "`: levels go from lowest to highest; ", b, " must be above ", a)))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Silver, Gold, Platinum: after each purchase the customer holds the highest level whose
 /// `min_spend` their lifetime spend, or whose `min_purchases` their purchase count (this
 /// purchase included), reaches; holders get their level's `percent_off`. A tier this policy
@@ -117,39 +134,17 @@ impl Policy for Tiers {
         }
         for (i, l) in c.levels.iter().enumerate() {
             if text::is_blank(&l.name) {
-                return Err(Error::msg(text!("`levels[", i, "].name`: must not be empty")));
+                return Err(at(i, "].name`: must not be empty"));
             }
             if l.min_spend.is_none() && l.min_purchases.is_none() {
-                return Err(Error::msg(text!("`levels[", i, "]`: give `min_spend`, `min_purchases` or both")));
+                return Err(at(i, "]`: give `min_spend`, `min_purchases` or both"));
             }
             if l.min_spend.is_some_and(|m| m < 0) {
-                return Err(Error::msg(text!("`levels[", i, "].min_spend`: must not be negative")));
+                return Err(at(i, "].min_spend`: must not be negative"));
             }
             if let Some(prev) = i.checked_sub(1).map(|p| &c.levels[p]) {
-                if let (Some(a), Some(b)) = (prev.min_spend, l.min_spend) {
-                    if b <= a {
-                        return Err(Error::msg(text!(
-                            "`levels[",
-                            i,
-                            "].min_spend`: levels go from lowest to highest; ",
-                            b,
-                            " must be above ",
-                            a
-                        )));
-                    }
-                }
-                if let (Some(a), Some(b)) = (prev.min_purchases, l.min_purchases) {
-                    if b <= a {
-                        return Err(Error::msg(text!(
-                            "`levels[",
-                            i,
-                            "].min_purchases`: levels go from lowest to highest; ",
-                            b,
-                            " must be above ",
-                            a
-                        )));
-                    }
-                }
+                ascending(i, "min_spend", prev.min_spend, l.min_spend)?;
+                ascending(i, "min_purchases", prev.min_purchases.map(i64::from), l.min_purchases.map(i64::from))?;
             }
             if c.levels[..i].iter().any(|o| o.name == l.name) {
                 return Err(Error::msg(text!("`levels[", i, "].name`: `", l.name, "` is listed twice")));
@@ -263,10 +258,13 @@ impl Policy for Tiers {
         }
         let next = new.map_or(0, |r| r + 1);
         if let Some(l) = c.levels.get(next) {
-            match (l.min_spend, l.min_purchases) {
-                (Some(m), _) => out = out.progress(reason!(l.name, " tier"), spend, m, Unit::Money),
-                (None, Some(n)) => out = out.progress(reason!(l.name, " tier"), purchases as i64, n as i64, Unit::Purchases),
-                (None, None) => {}
+            let toward = match (l.min_spend, l.min_purchases) {
+                (Some(m), _) => Some((spend, m, Unit::Money)),
+                (None, Some(n)) => Some((purchases as i64, n as i64, Unit::Purchases)),
+                (None, None) => None,
+            };
+            if let Some((current, target, unit)) = toward {
+                out = out.progress(reason!(l.name, " tier"), current, target, unit);
             }
         }
         Ok(out)
@@ -391,5 +389,17 @@ mod tests {
         assert!(err.message().contains("`levels[1].min_spend`"), "{err}");
         let dup = r#"levels = [{ name = "gold", min_spend = 1 }, { name = "gold", min_spend = 2 }]"#;
         assert!(Harness::<Tiers>::try_new(dup).err().unwrap().message().contains("listed twice"));
+        let cases = [
+            (
+                r#"levels = [{ name = "a", min_purchases = 5 }, { name = "b", min_purchases = 5 }]"#,
+                "`levels[1].min_purchases`: levels go from lowest to highest; 5 must be above 5",
+            ),
+            (r#"levels = [{ name = "a", min_spend = -1 }]"#, "`levels[0].min_spend`: must not be negative"),
+            (r#"levels = [{ name = " ", min_spend = 1 }]"#, "`levels[0].name`: must not be empty"),
+            (r#"levels = [{ name = "a" }]"#, "`levels[0]`: give `min_spend`, `min_purchases` or both"),
+        ];
+        for (config, want) in cases {
+            assert_eq!(Harness::<Tiers>::try_new(config).err().unwrap().message(), want);
+        }
     }
 }
