@@ -302,7 +302,17 @@ mod guest {
 
     /// The instance's policy id and parsed config, set by `configure` once and kept for the
     /// instance's life (in the arena's kept region).
-    struct Configured(core::cell::UnsafeCell<Option<(String, Box<dyn core::any::Any>)>>);
+    struct Configured(core::cell::UnsafeCell<Option<Slot>>);
+
+    /// The policy id, the config (kept alive as `Box<dyn Any>`), and where it is and of
+    /// which type: a call checks the type with one comparison instead of `downcast_ref`'s
+    /// indirect call through the vtable.
+    struct Slot {
+        id: String,
+        _config: Box<dyn core::any::Any>,
+        at: *const (),
+        type_id: core::any::TypeId,
+    }
     // SAFETY: wasm32 guests are single-threaded.
     unsafe impl Sync for Configured {}
     static CONFIGURED: Configured = Configured(core::cell::UnsafeCell::new(None));
@@ -312,8 +322,11 @@ mod guest {
     fn configure<P: Policy>(policy_id: &str, config: &[u8]) -> Result<(), String> {
         call(|| {
             let kept = crate::arena::persistent(|| {
-                let parsed = crate::config_from_wire::<P>(config).map(|c| Box::new(c) as Box<dyn core::any::Any>);
-                parsed.map(|c| (policy_id.to_owned(), c))
+                crate::config_from_wire::<P>(config).map(|c| {
+                    let config = Box::new(c);
+                    let at = &*config as *const P::Config as *const ();
+                    Slot { id: policy_id.to_owned(), _config: config, at, type_id: core::any::TypeId::of::<P::Config>() }
+                })
             });
             let kept = kept.map_err(crate::Error::into_message)?;
             // SAFETY: single-threaded; the slot is only touched here and in `configured`.
@@ -326,10 +339,10 @@ mod guest {
         // SAFETY: single-threaded; `configure` does not run during a call.
         let slot = unsafe { &*CONFIGURED.0.get() };
         match slot {
-            Some((id, config)) => match config.downcast_ref::<P::Config>() {
-                Some(c) => Ok((id, c)),
-                None => Err("configured with another policy's config".into()),
-            },
+            // SAFETY: `at` points into the box `_config` owns, which lives as long as the
+            // slot, and holds a `P::Config` since the type ids agree.
+            Some(s) if s.type_id == core::any::TypeId::of::<P::Config>() => Ok((&s.id, unsafe { &*(s.at as *const P::Config) })),
+            Some(_) => Err("configured with another policy's config".into()),
             None => Err("called before `configure`".into()),
         }
     }
