@@ -3,8 +3,8 @@
 //! the core module is wrapped as a component.
 //!
 //! Shared by `host/build.rs` (which embeds the standard policies) and `perk build`, so both
-//! produce the same bytes. Depends on std, serde_json, wasmparser, wasm-encoder, wit-component, `files` and `prune`
-//! only.
+//! produce the same bytes. Depends on std, serde_json, wasmparser, wasm-encoder,
+//! wit-component, `files` and `prune` only.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -235,19 +235,6 @@ mod tests {
         assert!(!has_no_std_for_target(&dir.path().join("no-rustc")));
     }
 
-    /// The core module inside an embedded standard component.
-    fn core_of(component: &[u8]) -> Vec<u8> {
-        wasmparser::Parser::new(0)
-            .parse_all(component)
-            .find_map(|p| match p {
-                Ok(wasmparser::Payload::ModuleSection { unchecked_range, .. }) => {
-                    Some(component[unchecked_range.start as usize..unchecked_range.end as usize].to_vec())
-                }
-                _ => None,
-            })
-            .expect("a core module inside")
-    }
-
     #[test]
     fn wasm_opt_keeps_a_module_valid() {
         let Some(tool) = wasm_opt() else { return };
@@ -255,7 +242,7 @@ mod tests {
         let wasm = dir.path().join("welcome.wasm");
         // The embedded `welcome` component's core module (optimized once already, when wasm-opt
         // was found at build time): the tool's output is a valid module with the same exports.
-        let core = core_of(crate::stdlib::get("welcome").unwrap());
+        let core = crate::stdlib::core_module("welcome");
         std::fs::write(&wasm, &core).unwrap();
         let optimized = optimize_with(&tool, &wasm, &wasm.with_extension("opt.wasm")).unwrap();
         wasmparser::Validator::new().validate_all(&optimized).expect("a valid module");
@@ -281,7 +268,7 @@ mod tests {
         let Some(tool) = wasm_opt() else { return };
         let dir = tempfile::tempdir().unwrap();
         let wasm = dir.path().join("points.wasm");
-        std::fs::write(&wasm, core_of(crate::stdlib::get("points").unwrap())).unwrap();
+        std::fs::write(&wasm, crate::stdlib::core_module("points")).unwrap();
         let expected = optimize_with(&tool, &wasm, &wasm.with_extension("opt.wasm")).unwrap();
         std::thread::scope(|s| {
             for _ in 0..6 {

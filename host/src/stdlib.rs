@@ -12,6 +12,21 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     STD.iter().map(|(n, _)| *n)
 }
 
+/// The core module inside the standard policy `name`'s component.
+#[cfg(test)]
+pub(crate) fn core_module(name: &str) -> Vec<u8> {
+    let component = get(name).expect("a standard policy");
+    wasmparser::Parser::new(0)
+        .parse_all(component)
+        .find_map(|p| match p {
+            Ok(wasmparser::Payload::ModuleSection { unchecked_range, .. }) => {
+                Some(component[unchecked_range.start as usize..unchecked_range.end as usize].to_vec())
+            }
+            _ => None,
+        })
+        .expect("a core module inside")
+}
+
 #[cfg(test)]
 mod tests {
     /// The performance issue's bound on a standard module (the component `perk` loads),

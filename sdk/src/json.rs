@@ -14,6 +14,7 @@
 #[allow(unused_imports)]
 use crate::__alloc::*;
 use crate::text::{concat, decimal, push_str};
+use crate::wire::value_tag as tag;
 use alloc::collections::BTreeMap;
 use core::fmt::{self, Display};
 
@@ -231,7 +232,7 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
 }
 
 /// One JSON value (and nothing after it but whitespace) in the wire encoding of values
-/// ([`crate::wire::write_value`]), read in one pass without building a [`Value`].
+/// ([`crate::wire::value_tag`]), read in one pass without building a [`Value`].
 pub(crate) fn transcode(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut p = Parser { s: bytes, i: 0, depth: 0, w: crate::wire::Writer::with_capacity(bytes.len() + 8) };
     p.value()?;
@@ -576,16 +577,16 @@ impl Parser<'_> {
     /// The next value.
     fn value(&mut self) -> Result<()> {
         match self.peek() {
-            b'n' => self.literal(b"null", 0),
-            b'f' => self.literal(b"false", 1),
-            b't' => self.literal(b"true", 2),
+            b'n' => self.literal(b"null", tag::NULL),
+            b'f' => self.literal(b"false", tag::FALSE),
+            b't' => self.literal(b"true", tag::TRUE),
             b'"' => {
                 self.i += 1;
-                self.w.byte(5);
+                self.w.byte(tag::STR);
                 self.string()
             }
             b'[' => {
-                let count = self.open(6)?;
+                let count = self.open(tag::ARRAY)?;
                 let mut n = 0;
                 while self.next(b']', "expected `,` or `]`", n == 0)? {
                     self.value()?;
@@ -595,7 +596,7 @@ impl Parser<'_> {
                 Ok(())
             }
             b'{' => {
-                let count = self.open(7)?;
+                let count = self.open(tag::OBJECT)?;
                 let mut n = 0;
                 while self.next(b'}', "expected `,` or `}`", n == 0)? {
                     self.expect(b'"', "expected a key")?;
@@ -804,12 +805,12 @@ impl Parser<'_> {
                 Err(_) if negative && mantissa == 1 << 63 && !overflow => i64::MIN,
                 _ => return Err(self.error("integer out of range")),
             };
-            self.w.byte(3);
+            self.w.byte(tag::INT);
             self.w.i64(n);
             return Ok(());
         }
         let value = mantissa as f64 * pow10(scale.saturating_add(exponent));
-        self.w.byte(4);
+        self.w.byte(tag::FLOAT);
         self.w.i64((if negative { -value } else { value }).to_bits() as i64);
         Ok(())
     }

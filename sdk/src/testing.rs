@@ -159,7 +159,7 @@ impl<P: Policy> Harness<P> {
 /// JSON value in the wire encoding); an answer that is not JSON fails the call, as in the host.
 fn next_state(out: &Outcome) -> Result<Option<Vec<u8>>> {
     let Some(state) = &out.state else { return Ok(None) };
-    crate::wire::state_to_wire(state)
+    crate::wire::json_to_wire(state)
         .map(Some)
         .map_err(|e| crate::Error::msg(format!("the policy answered a state that is not JSON: {}", e.into_message())))
 }
