@@ -5,7 +5,8 @@
 //! (policy: `points`, `punch-card`, `tiers`, `cashback` or `welcome`, which answers nothing: the
 //! fixed cost of a call; default `punch-card`, 2,000,000 calls).
 //! `PERK_PROFILER=perfmap` lets `perf report` name the guest's functions; `PERK_STATE` sets
-//! the stored state the policy is called with, `PERK_CONFIG` its config.
+//! the stored state the policy is called with, `PERK_CONFIG` its config; `PERK_DETAIL=totals`
+//! calls as a replay does (no reasons or progress).
 
 use perk_host::{Isolation, Limits, Runtime};
 use perk_sdk::testing::config_json;
@@ -56,8 +57,15 @@ fn main() {
     // The policy's stored state for this customer, e.g. `PERK_STATE='{"count":4}'`.
     let state = std::env::var("PERK_STATE").unwrap_or_default();
     let started = Instant::now();
+    // `PERK_DETAIL=totals`: as a replay calls, without reasons and progress.
+    let totals = std::env::var("PERK_DETAIL").is_ok_and(|d| d == "totals");
     for _ in 0..calls {
-        std::hint::black_box(policy.on_purchase(&p, &c, 0, state.as_bytes(), isolation).expect("evaluates"));
+        if totals {
+            let input = perk_host::runtime::Input::purchase(&p, &c, 0, None, perk_host::Detail::Totals);
+            std::hint::black_box(policy.call(&input, state.as_bytes(), isolation).expect("evaluates"));
+        } else {
+            std::hint::black_box(policy.on_purchase(&p, &c, 0, state.as_bytes(), isolation).expect("evaluates"));
+        }
     }
     let took = started.elapsed();
     let mode = if isolation == Isolation::Fresh { "fresh" } else { "pooled" };

@@ -173,16 +173,23 @@ fn compiled_modules_are_cached_on_disk_by_content_hash() {
     let dir = tempfile::tempdir().unwrap();
     let bytes = perk_host::stdlib::get("points").unwrap();
     let first = perk_host::Runtime::new(perk_host::Limits::default(), Some(dir.path().to_path_buf())).unwrap().load(bytes).unwrap();
-    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-    assert_eq!(entries.len(), 1, "{entries:?}");
-    assert!(entries[0].starts_with(first.hash().trim_start_matches("sha256:")), "{entries:?}");
+    let mut entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    entries.sort();
+    // The component, and its core module, which warm instances call directly.
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert!(entries.iter().all(|e| e.starts_with(first.hash().trim_start_matches("sha256:"))), "{entries:?}");
+    assert!(entries[0].ends_with(".core.cwasm") && entries[1].ends_with(".cwasm"), "{entries:?}");
     // A new runtime (a restart) loads the cached code and behaves the same.
     let again = perk_host::Runtime::new(perk_host::Limits::default(), Some(dir.path().to_path_buf())).unwrap().load(bytes).unwrap();
     assert_eq!(again.describe(), first.describe());
+    assert!(first.calls_directly() && again.calls_directly());
     // A corrupt entry is ignored and recompiled, not trusted.
-    std::fs::write(dir.path().join(&entries[0]), b"garbage").unwrap();
+    for entry in &entries {
+        std::fs::write(dir.path().join(entry), b"garbage").unwrap();
+    }
     let third = perk_host::Runtime::new(perk_host::Limits::default(), Some(dir.path().to_path_buf())).unwrap().load(bytes).unwrap();
     assert_eq!(third.hash(), first.hash());
+    assert!(third.calls_directly());
 }
 
 #[test]

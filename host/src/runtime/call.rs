@@ -2,6 +2,7 @@
 //! conversions across the boundary, and what went wrong when it did.
 
 use super::bindings::{types as w, Policy, PolicyImports, PolicyIndices};
+use super::direct;
 use super::{Detail, Limits};
 use perk_sdk::wire::Skipped;
 use perk_sdk::{Outcome, Reward};
@@ -64,6 +65,8 @@ pub struct GuestState {
     logs: Vec<LogLine>,
     dropped_logs: usize,
     panic: Option<String>,
+    /// A direct call is in the guest's `realloc`, which may not call `log`.
+    pub(super) in_realloc: bool,
 }
 
 impl GuestState {
@@ -75,6 +78,7 @@ impl GuestState {
         self.logs.clear();
         self.dropped_logs = 0;
         self.panic = None;
+        self.in_realloc = false;
     }
 
     fn new(limits: &Limits) -> Self {
@@ -88,6 +92,7 @@ impl GuestState {
             logs: Vec::new(),
             dropped_logs: 0,
             panic: None,
+            in_realloc: false,
         }
     }
 
@@ -155,7 +160,8 @@ fn truncate(s: &mut String, max: usize) {
 
 /// A component ready to instantiate on one engine: the world's exports found and
 /// type-checked once (bindgen's `PolicyIndices`), and the calls whose answers the host reads
-/// where the guest wrote them.
+/// where the guest wrote them; with its core module linked for direct calls when the
+/// component has the shape `direct.rs` implements.
 #[derive(Clone)]
 pub(super) struct Pre {
     instance_pre: InstancePre<GuestState>,
@@ -163,6 +169,7 @@ pub(super) struct Pre {
     on_purchase: ComponentExportIndex,
     on_event: ComponentExportIndex,
     on_purchase_batch: ComponentExportIndex,
+    direct: Option<direct::Pre>,
 }
 
 impl Pre {
@@ -177,7 +184,17 @@ impl Pre {
             on_purchase_batch: index("on-purchase-batch")?,
             indices,
             instance_pre,
+            direct: None,
         })
+    }
+
+    /// Warm instances of this component run its core module directly.
+    pub fn with_direct(self, direct: direct::Pre) -> Self {
+        Pre { direct: Some(direct), ..self }
+    }
+
+    pub fn is_direct(&self) -> bool {
+        self.direct.is_some()
     }
 
     pub fn engine(&self) -> &Engine {
@@ -197,40 +214,76 @@ pub(super) enum InputExport {
     OnEvent,
 }
 
+/// How an instance is called: through wasmtime's component calls, or straight into its
+/// core module (`direct.rs`).
+enum Exports {
+    Component { policy: Policy, on_purchase: Func, on_event: Func, on_purchase_batch: Func },
+    Direct(direct::Exports),
+}
+
 /// An instance with its store: used once (fresh isolation) or kept warm in a pool.
 pub(super) struct Instance {
     store: Store<GuestState>,
-    policy: Policy,
-    on_purchase: Func,
-    on_event: Func,
-    on_purchase_batch: Func,
+    exports: Exports,
     /// Calls served so far.
     pub calls: u32,
 }
 
 impl Instance {
-    /// A new instance on the engine `pre` was made for.
+    /// A new instance on the engine `pre` was made for: called directly when `pre` allows.
     pub fn new(pre: &Pre, limits: &Limits) -> Result<Self, Failure> {
+        Self::make(pre, limits, pre.direct.as_ref())
+    }
+
+    /// A new instance called through the component call path, whatever `pre` allows: the
+    /// reference the direct path answers as.
+    pub fn new_component(pre: &Pre, limits: &Limits) -> Result<Self, Failure> {
+        Self::make(pre, limits, None)
+    }
+
+    fn make(pre: &Pre, limits: &Limits, direct: Option<&direct::Pre>) -> Result<Self, Failure> {
         let mut store = Store::new(pre.engine(), GuestState::new(limits));
         store.limiter(|s| s as &mut dyn ResourceLimiter);
         store.epoch_deadline_callback(on_tick);
         store.set_epoch_deadline(1);
-        let made = pre.instance_pre.instantiate(&mut store).and_then(|instance| {
-            let policy = pre.indices.load(&mut store, &instance)?;
-            let mut func = |index: &ComponentExportIndex| {
-                instance.get_func(&mut store, index).ok_or_else(|| wasmtime::format_err!("an export checked at load is missing"))
-            };
-            Ok((policy, func(&pre.on_purchase)?, func(&pre.on_event)?, func(&pre.on_purchase_batch)?))
-        });
+        let made = match direct {
+            Some(direct) => direct.instantiate(&mut store).map(Exports::Direct),
+            None => pre.instance_pre.instantiate(&mut store).and_then(|instance| {
+                let policy = pre.indices.load(&mut store, &instance)?;
+                let mut func = |index: &ComponentExportIndex| {
+                    instance.get_func(&mut store, index).ok_or_else(|| wasmtime::format_err!("an export checked at load is missing"))
+                };
+                Ok(Exports::Component {
+                    policy,
+                    on_purchase: func(&pre.on_purchase)?,
+                    on_event: func(&pre.on_event)?,
+                    on_purchase_batch: func(&pre.on_purchase_batch)?,
+                })
+            }),
+        };
         match made {
-            Ok((policy, on_purchase, on_event, on_purchase_batch)) => {
-                Ok(Instance { store, policy, on_purchase, on_event, on_purchase_batch, calls: 0 })
-            }
+            Ok(exports) => Ok(Instance { store, exports, calls: 0 }),
             Err(e) => {
                 let logs = store.data_mut().take_logs();
                 Err(classify(e, store.data(), limits, logs))
             }
         }
+    }
+
+    /// `describe`, on an instance of the component call path.
+    pub fn describe(&mut self, limits: &Limits) -> Result<(String, Vec<LogLine>), Failure> {
+        self.run(limits, |exports, store| match exports {
+            Exports::Component { policy, .. } => policy.call_describe(store),
+            Exports::Direct(_) => Err(wasmtime::format_err!("`describe` is called through the component")),
+        })
+    }
+
+    /// `configure` with the policy id and its config (a JSON value in the wire encoding).
+    pub fn configure(&mut self, limits: &Limits, policy_id: &str, config: &[u8]) -> Result<(Result<(), String>, Vec<LogLine>), Failure> {
+        self.run(limits, |exports, store| match exports {
+            Exports::Component { policy, .. } => policy.call_configure(store, policy_id, config),
+            Exports::Direct(d) => d.configure(store, policy_id, config),
+        })
     }
 
     /// `on-purchase` or `on-event` with an encoded input and the stored state; `read` gets
@@ -244,17 +297,20 @@ impl Instance {
         state: Option<&[u8]>,
         read: impl FnOnce(Result<&[u8], &str>) -> R,
     ) -> Result<(R, Vec<LogLine>), Failure> {
-        let func = match export {
-            InputExport::OnPurchase => self.on_purchase,
-            InputExport::OnEvent => self.on_event,
-        };
-        // SAFETY: `PolicyIndices::new` type-checked both exports as `func(list<u8>,
-        // option<list<u8>>) -> result<list<u8>, string>`, which these types lower and lift
-        // (`WasmList<u8>` and `WasmStr` lift what `Vec<u8>` and `String` do, in place).
-        let typed: InputCall<'_> = unsafe { TypedFunc::new_unchecked(func) };
-        self.call(limits, |_, store| {
-            let (answer,) = typed.call(&mut *store, (input, state))?;
-            read_in_place(answer, store, read)
+        self.run(limits, |exports, store| match exports {
+            Exports::Component { on_purchase, on_event, .. } => {
+                let func = match export {
+                    InputExport::OnPurchase => *on_purchase,
+                    InputExport::OnEvent => *on_event,
+                };
+                // SAFETY: `PolicyIndices::new` type-checked both exports as `func(list<u8>,
+                // option<list<u8>>) -> result<list<u8>, string>`, which these types lower and
+                // lift (`WasmList<u8>` and `WasmStr` lift what `Vec<u8>` and `String` do, in place).
+                let typed: InputCall<'_> = unsafe { TypedFunc::new_unchecked(func) };
+                let (answer,) = typed.call(&mut *store, (input, state))?;
+                read_in_place(answer, store, read)
+            }
+            Exports::Direct(d) => d.call_input(store, matches!(export, InputExport::OnEvent), input, state, read),
         })
     }
 
@@ -265,24 +321,27 @@ impl Instance {
         batch: &[u8],
         read: impl FnOnce(Result<&[u8], &str>) -> R,
     ) -> Result<(R, Vec<LogLine>), Failure> {
-        // SAFETY: type-checked as `func(list<u8>) -> result<list<u8>, string>`, as above.
-        let typed: BatchCall<'_> = unsafe { TypedFunc::new_unchecked(self.on_purchase_batch) };
-        self.call(limits, |_, store| {
-            let (answer,) = typed.call(&mut *store, (batch,))?;
-            read_in_place(answer, store, read)
+        self.run(limits, |exports, store| match exports {
+            Exports::Component { on_purchase_batch, .. } => {
+                // SAFETY: type-checked as `func(list<u8>) -> result<list<u8>, string>`, as above.
+                let typed: BatchCall<'_> = unsafe { TypedFunc::new_unchecked(*on_purchase_batch) };
+                let (answer,) = typed.call(&mut *store, (batch,))?;
+                read_in_place(answer, store, read)
+            }
+            Exports::Direct(d) => d.call_batch(store, batch, read),
         })
     }
 
     /// Runs `f` with a full CPU-time budget, and classifies what went wrong. After an `Err`
     /// the instance must not be used again.
-    pub fn call<R>(
+    fn run<R>(
         &mut self,
         limits: &Limits,
-        f: impl FnOnce(&Policy, &mut Store<GuestState>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&Exports, &mut Store<GuestState>) -> wasmtime::Result<R>,
     ) -> Result<(R, Vec<LogLine>), Failure> {
         self.store.data_mut().reset();
         self.store.set_epoch_deadline(1);
-        let result = f(&self.policy, &mut self.store);
+        let result = f(&self.exports, &mut self.store);
         self.calls += 1;
         let logs = self.store.data_mut().take_logs();
         match result {

@@ -9,6 +9,7 @@ mod bindings;
 mod cache;
 mod call;
 mod clock;
+mod direct;
 mod module;
 
 pub use call::{Failure, FailureKind, LogLine};
@@ -111,8 +112,11 @@ pub(crate) struct Sandbox {
     pub engine: Engine,
     pub linker: wasmtime::component::Linker<call::GuestState>,
     pub cache: Option<cache::Cache>,
+    /// Whether warm instances call core modules directly where a component allows it
+    /// (`direct.rs`): on the pooled engine; a fresh instance is always the component's.
+    pub direct: bool,
     /// Compiled components by content hash, so reloading an unchanged module is free.
-    compiled: std::sync::Mutex<std::collections::HashMap<String, wasmtime::component::Component>>,
+    compiled: std::sync::Mutex<std::collections::HashMap<String, module::Compiled>>,
 }
 
 /// Compiled components kept in memory per engine; beyond this the map starts over.
@@ -124,7 +128,7 @@ const POOL_INSTANCES: u32 = 256;
 impl Runtime {
     /// A runtime caching compiled code in `cache_dir` (`None`: compile in memory only).
     pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self> {
-        let pooled = Sandbox::new(Self::pooled_config(&limits), cache_dir.clone())?;
+        let pooled = Sandbox::new(Self::pooled_config(&limits), cache_dir.clone(), true)?;
         Ok(Runtime { inner: Arc::new(Inner { limits, cache_dir, pooled, fresh: std::sync::OnceLock::new(), derived: Default::default() }) })
     }
 
@@ -150,7 +154,7 @@ impl Runtime {
                 .inner
                 .fresh
                 .get_or_init(|| {
-                    Sandbox::new(Self::fresh_config(&self.inner.limits), self.inner.cache_dir.clone())
+                    Sandbox::new(Self::fresh_config(&self.inner.limits), self.inner.cache_dir.clone(), false)
                         .map_err(|e| format!("cannot set up the fresh-instance engine: {e:#}"))
                 })
                 .as_ref()
@@ -207,24 +211,24 @@ impl Runtime {
 }
 
 impl Sandbox {
-    fn new(cfg: Config, cache_dir: Option<PathBuf>) -> Result<Self> {
+    fn new(cfg: Config, cache_dir: Option<PathBuf>, direct: bool) -> Result<Self> {
         let engine = Engine::new(&cfg)?;
         clock::watch(&engine);
         let linker = bindings::linker(&engine)?;
         let cache = cache_dir.map(|dir| cache::Cache::new(dir, &engine));
-        Ok(Sandbox { engine, linker, cache, compiled: Default::default() })
+        Ok(Sandbox { engine, linker, cache, direct, compiled: Default::default() })
     }
 
-    pub(crate) fn compiled(&self, hash: &str) -> Option<wasmtime::component::Component> {
+    pub(crate) fn compiled(&self, hash: &str) -> Option<module::Compiled> {
         self.compiled.lock().unwrap_or_else(|p| p.into_inner()).get(hash).cloned()
     }
 
-    pub(crate) fn remember_compiled(&self, hash: &str, component: &wasmtime::component::Component) {
+    pub(crate) fn remember_compiled(&self, hash: &str, compiled: &module::Compiled) {
         let mut map = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_COMPILED {
             map.clear();
         }
-        map.insert(hash.to_string(), component.clone());
+        map.insert(hash.to_string(), compiled.clone());
     }
 }
 

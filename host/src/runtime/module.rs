@@ -1,6 +1,7 @@
 //! Loading a policy: bytes → checked, compiled (or cached) component → ready to instantiate.
 
-use super::call::{self, Failure, FailureKind, GuestState, Instance, LogLine};
+use super::call::{self, Failure, FailureKind, Instance, LogLine};
+use super::direct;
 use super::{content_hash, Detail, Isolation, Runtime};
 use perk_sdk::{Customer, Event, LineItem, Outcome, Purchase};
 use serde::{Deserialize, Serialize};
@@ -90,8 +91,9 @@ impl Runtime {
         }
         let hash = content_hash(bytes);
         let sandbox = self.sandbox(Isolation::Pooled).map_err(LoadError::Compile)?;
-        let component = sandbox.component(&hash, bytes)?;
-        let forbidden: Vec<String> = component
+        let compiled = sandbox.compile(&hash, bytes)?;
+        let forbidden: Vec<String> = compiled
+            .component
             .component_type()
             .imports(&sandbox.engine)
             .map(|(name, _)| name.to_string())
@@ -100,8 +102,8 @@ impl Runtime {
         if !forbidden.is_empty() {
             return Err(LoadError::ForbiddenImports(forbidden));
         }
-        sandbox.remember_compiled(&hash, &component);
-        let pre = sandbox.pre(&component)?;
+        sandbox.remember_compiled(&hash, &compiled);
+        let pre = sandbox.pre(&compiled)?;
         let mut module = PolicyModule {
             runtime: self.clone(),
             hash,
@@ -117,30 +119,83 @@ impl Runtime {
             bytes: Arc::from(bytes),
             fresh: Arc::default(),
         };
-        let (json, _) = module.once(|p, s| p.call_describe(s)).map_err(|f| LoadError::Describe(f.to_string()))?;
+        let described = Instance::new_component(&module.pre, module.runtime.limits()).and_then(|mut i| i.describe(module.runtime.limits()));
+        let (json, _) = described.map_err(|f| LoadError::Describe(f.to_string()))?;
         module.describe = serde_json::from_str(&json).map_err(|e| LoadError::Describe(format!("answered `{json}`: {e}")))?;
         Ok(module)
     }
 }
 
 impl super::Sandbox {
-    /// The compiled component: from memory, from the disk cache, or compiled now (and cached).
-    fn component(&self, hash: &str, bytes: &[u8]) -> Result<Component, LoadError> {
-        if let Some(c) = self.compiled(hash).or_else(|| self.cache.as_ref().and_then(|c| c.get(&self.engine, hash))) {
+    /// The compiled component, and for the warm instances' engine its core module when the
+    /// component has the shape direct calls implement (`direct::plan`): from memory, from
+    /// the disk cache, or compiled now (and cached).
+    fn compile(&self, hash: &str, bytes: &[u8]) -> Result<Compiled, LoadError> {
+        if let Some(c) = self.compiled(hash) {
             return Ok(c);
         }
-        let component_bytes = as_component(bytes)?;
-        let c = Component::new(&self.engine, &component_bytes).map_err(|e| LoadError::Compile(format!("{e:#}")))?;
-        if let Some(cache) = &self.cache {
-            cache.put(hash, &c);
-        }
-        Ok(c)
+        let component = self.cache.as_ref().and_then(|c| c.get::<Component>(&self.engine, hash));
+        let module = self.cache.as_ref().filter(|_| self.direct).and_then(|c| c.get::<wasmtime::Module>(&self.engine, hash));
+        // The component's bytes (a core module is wrapped into one): to compile it, and to
+        // find its core module.
+        let component_bytes = if component.is_none() || self.direct { Some(as_component(bytes)?) } else { None };
+        let plan = component_bytes.as_deref().filter(|_| self.direct).and_then(direct::plan);
+        // What is not cached compiles now: the component and its core module side by side.
+        let (component, module) = std::thread::scope(|s| {
+            let core = match (&plan, component_bytes.as_deref(), module) {
+                (Some(plan), Some(b), None) => Err(s.spawn(|| self.compile_core(hash, &b[plan.module.clone()]))),
+                (_, _, module) => Ok(module),
+            };
+            let component = match (component, component_bytes.as_deref()) {
+                (Some(c), _) => Ok(c),
+                (None, b) => {
+                    let c = Component::new(&self.engine, b.unwrap_or_default()).map_err(|e| LoadError::Compile(format!("{e:#}")));
+                    if let (Ok(c), Some(cache)) = (&c, &self.cache) {
+                        cache.put(hash, c);
+                    }
+                    c
+                }
+            };
+            (component, core.unwrap_or_else(|job| job.join().ok().flatten()))
+        });
+        Ok(Compiled { component: component?, direct: plan.zip(module).map(|(plan, module)| (module, plan)) })
     }
 
-    fn pre(&self, component: &Component) -> Result<call::Pre, LoadError> {
-        let pre = self.linker.instantiate_pre(component).map_err(|e| LoadError::Exports(format!("{e:#}")))?;
-        call::Pre::new(pre).map_err(|e| LoadError::Exports(format!("{e:#}")))
+    /// A component's core module, for direct calls (and cached). It compiled as part of the
+    /// component; should it not alone, calls take the component path.
+    fn compile_core(&self, hash: &str, core: &[u8]) -> Option<wasmtime::Module> {
+        let m = wasmtime::Module::new(&self.engine, core)
+            .inspect_err(|e| tracing::warn!("the core module of {hash} does not compile on its own: {e:#}"))
+            .ok()?;
+        if let Some(cache) = &self.cache {
+            cache.put(hash, &m);
+        }
+        Some(m)
     }
+
+    fn pre(&self, compiled: &Compiled) -> Result<call::Pre, LoadError> {
+        let pre = self.linker.instantiate_pre(&compiled.component).map_err(|e| LoadError::Exports(format!("{e:#}")))?;
+        let pre = call::Pre::new(pre).map_err(|e| LoadError::Exports(format!("{e:#}")))?;
+        // A core module that does not link as planned (say, `log` of another type) is
+        // called through the component.
+        Ok(match &compiled.direct {
+            Some((module, plan)) => match direct::Pre::new(&self.engine, module, plan) {
+                Ok(d) => pre.with_direct(d),
+                Err(e) => {
+                    tracing::warn!("calling through the component: {e:#}");
+                    pre
+                }
+            },
+            None => pre,
+        })
+    }
+}
+
+/// A compiled component, with its core module when warm calls go to it directly.
+#[derive(Clone)]
+pub(crate) struct Compiled {
+    pub component: Component,
+    pub direct: Option<(wasmtime::Module, direct::Plan)>,
 }
 
 /// A component as it is, or a core module wrapped into one (no WASI adapter: a module
@@ -202,12 +257,11 @@ impl PolicyModule {
         &self.describe
     }
 
-    /// Runs `f` once on a new, unconfigured instance (`describe`).
-    fn once<R>(
-        &self,
-        f: impl FnOnce(&super::bindings::Policy, &mut wasmtime::Store<GuestState>) -> wasmtime::Result<R>,
-    ) -> Result<(R, Vec<LogLine>), Failure> {
-        self.new_instance(Isolation::Pooled)?.call(self.runtime.limits(), f)
+    /// Whether warm instances call the component's core module directly (`direct.rs`),
+    /// as they do for every component perk-sdk builds; other components are called through
+    /// wasmtime's component calls.
+    pub fn calls_directly(&self) -> bool {
+        self.pre.is_direct()
     }
 
     /// A new instance on the engine for `isolation` (compiling for the fresh-instance
@@ -219,9 +273,9 @@ impl PolicyModule {
             Isolation::Fresh => {
                 let pre = self.fresh.get_or_init(|| {
                     let sandbox = self.runtime.sandbox(Isolation::Fresh)?;
-                    let component = sandbox.component(&self.hash, &self.bytes).map_err(|e| e.to_string())?;
-                    sandbox.remember_compiled(&self.hash, &component);
-                    sandbox.pre(&component).map_err(|e| e.to_string())
+                    let compiled = sandbox.compile(&self.hash, &self.bytes).map_err(|e| e.to_string())?;
+                    sandbox.remember_compiled(&self.hash, &compiled);
+                    sandbox.pre(&compiled).map_err(|e| e.to_string())
                 });
                 Instance::new(pre.as_ref().map_err(|e| call::failure(FailureKind::Trap, e.clone()))?, limits)
             }
@@ -290,8 +344,17 @@ impl BoundPolicy {
 
     /// A new instance, configured.
     fn new_instance(&self, isolation: Isolation) -> Result<Instance, Failure> {
-        let mut inst = self.module.new_instance(isolation)?;
-        let (r, logs) = inst.call(self.limits(), |p, s| p.call_configure(s, &self.policy_id, &self.config))?;
+        self.configured(self.module.new_instance(isolation)?)
+    }
+
+    /// A new instance called through the component call path (see `direct.rs`), configured:
+    /// the purity check's fresh instance, which the warm ones must answer as.
+    fn new_reference_instance(&self) -> Result<Instance, Failure> {
+        self.configured(Instance::new_component(&self.module.pre, self.limits())?)
+    }
+
+    fn configured(&self, mut inst: Instance) -> Result<Instance, Failure> {
+        let (r, logs) = inst.configure(self.limits(), &self.policy_id, &self.config)?;
         r.map_err(|message| Failure { kind: FailureKind::PolicyError, message, logs })?;
         Ok(inst)
     }
@@ -432,7 +495,7 @@ impl BoundPolicy {
         let mut used = self.new_instance(Isolation::Pooled).map_err(|f| f.to_string())?;
         for round in 1..=2 {
             for (i, case) in cases.iter().enumerate() {
-                let fresh = self.run_case(&mut self.new_instance(Isolation::Pooled).map_err(|f| f.to_string())?, case);
+                let fresh = self.run_case(&mut self.new_reference_instance().map_err(|f| f.to_string())?, case);
                 let reused = self.run_case(&mut used, case);
                 if fresh != reused {
                     return Err(format!(
