@@ -5,7 +5,7 @@
 //! the same name, with the module's memory, its `cabi_realloc` and UTF-8 strings; `log` is
 //! `canon lower`ed into it with the same memory. For such a component this module runs the
 //! core module itself, on the same engine, store, limits and clock, and does the canonical
-//! ABI for the world's five signatures by hand: the same `cabi_realloc` call per list
+//! ABI of the four calls a warm instance makes by hand: the same `cabi_realloc` call per list
 //! argument, the same checks on every pointer, length, case and string the guest answers,
 //! the same `log` lowering. What it saves is wasmtime's generic component call path (export
 //! lookup, lift and lower contexts, resource scopes; about a third of a pooled call, see
