@@ -51,6 +51,13 @@ enum CompFunc {
     Other,
 }
 
+/// A core instance: a module instantiated with named instances, or one made of exports
+/// (name, and the core function when it is one).
+enum CoreInstance {
+    Of { module: u32, args: Vec<(String, u32)> },
+    Made(Vec<(String, Option<u32>)>),
+}
+
 /// A core function: an export of a core instance, `log` lowered, or anything else.
 #[derive(Clone)]
 enum CoreFunc {
@@ -67,14 +74,62 @@ struct ModuleFacts {
     imports: Vec<(String, bool)>,
     /// Imports something other than functions and tables (a memory, a global, a tag).
     imports_state: bool,
-    start: bool,
+    /// Has a start function, or defines memory, globals or data.
+    acts: bool,
+    /// Function bodies.
+    bodies: usize,
+    /// Function bodies that only pass their parameters on to a table entry, in order:
+    /// `local.get 0` … `local.get n-1`, `i32.const`, `call_indirect`, no locals of their own.
+    forwarding: usize,
+    /// Parameter counts of its function types, and the type of each defined function.
+    params: Vec<usize>,
+    func_types: Vec<u32>,
+}
+
+impl ModuleFacts {
+    /// `wit-component`'s shim: nothing imported, no state, each function a forwarder.
+    fn is_shim(&self) -> bool {
+        self.imports.is_empty() && !self.acts && self.forwarding == self.bodies
+    }
+
+    /// Reads a body: counts it, and counts it as forwarding when it is one.
+    fn body(&mut self, body: &wasmparser::FunctionBody<'_>) -> Option<()> {
+        let index = self.bodies;
+        self.bodies += 1;
+        let params = *self.params.get(*self.func_types.get(index)? as usize)?;
+        if body.get_locals_reader().ok()?.get_count() != 0 {
+            return Some(());
+        }
+        let mut ops = body.get_operators_reader().ok()?;
+        // Any other body (or one that does not read) is simply not a forwarder.
+        let mut next = || ops.read().ok();
+        for i in 0..params {
+            match next() {
+                Some(wasmparser::Operator::LocalGet { local_index }) if local_index as usize == i => {}
+                _ => return Some(()),
+            }
+        }
+        let rest = [next(), next(), next()];
+        if matches!(
+            rest,
+            [Some(wasmparser::Operator::I32Const { .. }), Some(wasmparser::Operator::CallIndirect { .. }), Some(wasmparser::Operator::End)]
+        ) && ops.eof()
+        {
+            self.forwarding += 1;
+        }
+        Some(())
+    }
 }
 
 /// Whether warm calls on this component may go straight to its core module, and with which
 /// memory and `realloc`; `None` for any component of another shape.
 pub fn plan(component: &[u8]) -> Option<Plan> {
     let mut modules: Vec<ModuleFacts> = Vec::new();
-    let mut core_instances: Vec<Option<u32>> = Vec::new(); // the module each instantiates
+    // Per core instance: the module it instantiates with its arguments, or the functions
+    // it is made of (name, core function).
+    let mut core_instances: Vec<CoreInstance> = Vec::new();
+    // Tables and globals taken out of a core instance.
+    let mut shared_state: Vec<u32> = Vec::new();
     let mut core_funcs: Vec<CoreFunc> = Vec::new();
     let mut memories: Vec<(u32, String)> = Vec::new();
     let mut funcs: Vec<CompFunc> = Vec::new();
@@ -93,7 +148,28 @@ pub fn plan(component: &[u8]) -> Option<Plan> {
                         modules[m].imports.push((format!("{}::{}", import.module, import.name), func));
                     }
                 }
-                Payload::StartSection { .. } => modules[m].start = true,
+                Payload::StartSection { .. }
+                | Payload::MemorySection(_)
+                | Payload::GlobalSection(_)
+                | Payload::DataSection(_)
+                | Payload::TagSection(_) => modules[m].acts = true,
+                Payload::TypeSection(reader) => {
+                    for group in reader {
+                        for ty in group.ok()?.into_types() {
+                            let params = match ty.composite_type.inner {
+                                wasmparser::CompositeInnerType::Func(f) => f.params().len(),
+                                _ => usize::MAX,
+                            };
+                            modules[m].params.push(params);
+                        }
+                    }
+                }
+                Payload::FunctionSection(reader) => {
+                    for ty in reader {
+                        modules[m].func_types.push(ty.ok()?);
+                    }
+                }
+                Payload::CodeSectionEntry(body) => modules[m].body(&body)?,
                 Payload::End(_) => inside = None,
                 _ => {}
             }
@@ -110,16 +186,23 @@ pub fn plan(component: &[u8]) -> Option<Plan> {
             Payload::InstanceSection(reader) => {
                 for instance in reader {
                     core_instances.push(match instance.ok()? {
-                        Instance::Instantiate { module_index, .. } => Some(module_index),
-                        Instance::FromExports(_) => None,
+                        Instance::Instantiate { module_index, args } => {
+                            CoreInstance::Of { module: module_index, args: args.iter().map(|a| (a.name.to_string(), a.index)).collect() }
+                        }
+                        Instance::FromExports(exports) => CoreInstance::Made(
+                            exports.iter().map(|e| (e.name.to_string(), (e.kind == ExternalKind::Func).then_some(e.index))).collect(),
+                        ),
                     });
                 }
             }
             Payload::ComponentImportSection(reader) => {
                 for import in reader {
                     let import = import.ok()?;
-                    if let ComponentTypeRef::Func(_) = import.ty {
-                        funcs.push(CompFunc::Import(import.name.name.to_string()));
+                    match import.ty {
+                        ComponentTypeRef::Func(_) => funcs.push(CompFunc::Import(import.name.name.to_string())),
+                        // A module from outside would shift the module index space.
+                        ComponentTypeRef::Module(_) => return None,
+                        _ => {}
                     }
                 }
             }
@@ -132,8 +215,15 @@ pub fn plan(component: &[u8]) -> Option<Plan> {
                         ComponentAlias::CoreInstanceExport { kind: ExternalKind::Memory, instance_index, name } => {
                             memories.push((instance_index, name.to_string()))
                         }
+                        ComponentAlias::CoreInstanceExport { kind: ExternalKind::Table | ExternalKind::Global, instance_index, .. } => {
+                            shared_state.push(instance_index)
+                        }
+                        ComponentAlias::CoreInstanceExport { kind: ExternalKind::Tag, .. } => return None,
                         ComponentAlias::InstanceExport { kind: ComponentExternalKind::Func, .. } => funcs.push(CompFunc::Other),
-                        ComponentAlias::Outer { .. } => return None,
+                        // Modules from elsewhere shift the module index space.
+                        ComponentAlias::InstanceExport { kind: ComponentExternalKind::Module, .. } | ComponentAlias::Outer { .. } => {
+                            return None
+                        }
                         _ => {}
                     }
                 }
@@ -156,9 +246,14 @@ pub fn plan(component: &[u8]) -> Option<Plan> {
             Payload::ComponentExportSection(reader) => {
                 for export in reader {
                     let export = export.ok()?;
-                    if export.kind == ComponentExternalKind::Func {
-                        exports.push((export.name.name.to_string(), export.index));
-                        funcs.push(CompFunc::Export(export.index));
+                    match export.kind {
+                        ComponentExternalKind::Func => {
+                            exports.push((export.name.name.to_string(), export.index));
+                            funcs.push(CompFunc::Export(export.index));
+                        }
+                        // An exported module takes an index in the module index space.
+                        ComponentExternalKind::Module => return None,
+                        _ => {}
                     }
                 }
             }
@@ -173,7 +268,8 @@ pub fn plan(component: &[u8]) -> Option<Plan> {
         let mut index = exports.iter().find(|(n, _)| n == name)?.1;
         let (core_func, options) = loop {
             match funcs.get(index as usize)? {
-                CompFunc::Export(i) => index = *i,
+                // An export names an index defined before it.
+                CompFunc::Export(i) if *i < index => index = *i,
                 CompFunc::Lift { core_func, options } => break (*core_func, options),
                 _ => return None,
             }
@@ -203,35 +299,80 @@ pub fn plan(component: &[u8]) -> Option<Plan> {
     if *memory_instance != instance || *realloc_instance != instance {
         return None;
     }
-    let main = (*core_instances.get(instance as usize)?)? as usize;
+    let CoreInstance::Of { module: main, args } = core_instances.get(instance as usize)? else { return None };
+    let main = *main as usize;
 
-    // The module imports at most `log`, which the component lowers with that memory and
-    // UTF-8 and nothing else: no other host function is reachable, and `log` is what the
-    // host link below provides. The other modules (`wit-component`'s shims, which break
-    // the cycle between the lowered `log` and the memory it reads) only pass calls on:
-    // no start function, and nothing imported but functions and tables.
+    // The module imports at most `log`; every function the component lowers is `log`, with
+    // that memory and UTF-8, and what the module gets as `log` is one of them or a shim's
+    // function forwarding to a table entry. The shims (`wit-component`'s way to break the
+    // cycle between the lowered `log` and the memory it reads) hold no state; the modules
+    // that fill their tables (the fixups) run no code of their own and may import only
+    // functions and tables; nothing takes a table or global out of the policy's instance.
     if !modules.get(main)?.imports.iter().all(|(name, func)| name == "$root::log" && *func) {
         return None;
     }
-    if modules.iter().enumerate().any(|(i, m)| i != main && (m.start || m.imports_state)) {
+    let lowered_log = |f: u32| match core_funcs.get(f as usize) {
+        Some(CoreFunc::Lowered { func, options }) => {
+            matches!(funcs.get(*func as usize), Some(CompFunc::Import(n)) if n == "log")
+                && options.iter().all(|o| match o {
+                    CanonicalOption::UTF8 => true,
+                    CanonicalOption::Memory(m) => memories.get(*m as usize) == Some(&(instance, memory.clone())),
+                    _ => false,
+                })
+        }
+        _ => false,
+    };
+    let shim_export = |f: u32| match core_funcs.get(f as usize) {
+        Some(CoreFunc::Export { instance: i, .. }) => matches!(
+            core_instances.get(*i as usize),
+            Some(CoreInstance::Of { module, args }) if args.is_empty() && modules.get(*module as usize).is_some_and(ModuleFacts::is_shim)
+        ),
+        _ => false,
+    };
+    for (_, arg) in args.iter() {
+        let Some(CoreInstance::Made(exports)) = core_instances.get(*arg as usize) else { return None };
+        if !exports.iter().all(|(_, f)| f.is_some_and(|f| lowered_log(f) || shim_export(f))) {
+            return None;
+        }
+    }
+    // What the other modules are instantiated with: lowered `log`s, or a shim's instance
+    // (a fixup fills the shim's table with the lowered `log`s it gets).
+    for other in &core_instances {
+        let CoreInstance::Of { module, args } = other else { continue };
+        if *module as usize == main {
+            continue;
+        }
+        for (_, arg) in args {
+            let fine = match core_instances.get(*arg as usize) {
+                Some(CoreInstance::Made(exports)) => exports.iter().all(|(_, f)| f.is_some_and(lowered_log)),
+                Some(CoreInstance::Of { module, args }) => {
+                    args.is_empty() && modules.get(*module as usize).is_some_and(ModuleFacts::is_shim)
+                }
+                None => false,
+            };
+            if !fine {
+                return None;
+            }
+        }
+    }
+    if shared_state.contains(&instance) {
         return None;
     }
-    for f in &core_funcs {
-        match f {
-            CoreFunc::Lowered { func, options } => {
-                if !matches!(funcs.get(*func as usize), Some(CompFunc::Import(n)) if n == "log") {
-                    return None;
-                }
-                for option in options.iter() {
-                    match option {
-                        CanonicalOption::UTF8 => {}
-                        CanonicalOption::Memory(m) if memories.get(*m as usize) == Some(&(instance, memory.clone())) => {}
-                        _ => return None,
-                    }
-                }
-            }
-            CoreFunc::Other => return None,
-            CoreFunc::Export { .. } => {}
+    for (i, m) in modules.iter().enumerate() {
+        if i != main && !m.is_shim() && (m.acts || m.imports_state || m.bodies > 0) {
+            return None;
+        }
+    }
+    if !core_funcs.iter().all(|f| match f {
+        CoreFunc::Lowered { .. } => true,
+        CoreFunc::Export { .. } => true,
+        CoreFunc::Other => false,
+    }) {
+        return None;
+    }
+    for (index, f) in core_funcs.iter().enumerate() {
+        if matches!(f, CoreFunc::Lowered { .. }) && !lowered_log(index as u32) {
+            return None;
         }
     }
     Some(Plan { module: modules[main].range.clone(), memory: memory.clone(), realloc: realloc.clone() })
@@ -287,12 +428,11 @@ fn log(caller: &mut Caller<'_, GuestState>, memory: &str, level: i32, ptr: i32, 
         3 => w::Level::Warn,
         4 => w::Level::Error,
         5 => w::Level::Panic,
-        _ => wasmtime::bail!("unexpected discriminant: {level}"),
+        _ => wasmtime::bail!("unexpected discriminant: {}", level as u32),
     };
     let Some(Extern::Memory(m)) = caller.get_export(memory) else { wasmtime::bail!("no memory export `{memory}`") };
     let message = read(m.data(&*caller), ptr as u32, len as u32, "string")?;
-    let message =
-        std::str::from_utf8(message).map_err(|_| wasmtime::format_err!("invalid utf-8 in the string `log` was passed"))?.to_string();
+    let message = std::str::from_utf8(message)?.to_string();
     caller.data_mut().log(level, message);
     Ok(())
 }
@@ -427,6 +567,17 @@ mod tests {
             assert_eq!((plan.memory.as_str(), plan.realloc.as_str()), ("memory", "cabi_realloc"), "{name}");
             assert!(wasmparser::Parser::is_core_wasm(&bytes[plan.module.clone()]), "{name}");
         }
+    }
+
+    /// Indices the component does not define (it is not valid, and `plan` sees it before
+    /// wasmtime validates it) end the plan, even when an export names itself.
+    #[test]
+    fn a_component_exporting_itself_has_no_plan() {
+        let mut exports = wasm_encoder::ComponentExportSection::new();
+        exports.export("configure", wasm_encoder::ComponentExportKind::Func, 0, None);
+        let mut component = wasm_encoder::Component::new();
+        component.section(&exports);
+        assert_eq!(plan(&component.finish()), None);
     }
 
     /// A core module of the world written by hand, `policy.wit` embedded as perk-sdk embeds

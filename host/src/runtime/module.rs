@@ -135,15 +135,20 @@ impl super::Sandbox {
             return Ok(c);
         }
         let component = self.cache.as_ref().and_then(|c| c.get::<Component>(&self.engine, hash));
-        let module = self.cache.as_ref().filter(|_| self.direct).and_then(|c| c.get::<wasmtime::Module>(&self.engine, hash));
         // The component's bytes (a core module is wrapped into one): to compile it, and to
         // find its core module.
         let component_bytes = if component.is_none() || self.direct { Some(as_component(bytes)?) } else { None };
         let plan = component_bytes.as_deref().filter(|_| self.direct).and_then(direct::plan);
+        // Cached by its own bytes: a core module wrapped by another wit-component version
+        // is another component, and must not meet a core module cached from the first.
+        let core_hash = plan.as_ref().zip(component_bytes.as_deref()).map(|(plan, b)| content_hash(&b[plan.module.clone()]));
+        let module = core_hash.as_deref().and_then(|h| self.cache.as_ref()?.get::<wasmtime::Module>(&self.engine, h));
         // What is not cached compiles now: the component and its core module side by side.
         let (component, module) = std::thread::scope(|s| {
             let core = match (&plan, component_bytes.as_deref(), module) {
-                (Some(plan), Some(b), None) => Err(s.spawn(|| self.compile_core(hash, &b[plan.module.clone()]))),
+                (Some(plan), Some(b), None) => {
+                    Err(s.spawn(|| self.compile_core(core_hash.as_deref().unwrap_or(hash), &b[plan.module.clone()])))
+                }
                 (_, _, module) => Ok(module),
             };
             let component = match (component, component_bytes.as_deref()) {
@@ -161,8 +166,9 @@ impl super::Sandbox {
         Ok(Compiled { component: component?, direct: plan.zip(module).map(|(plan, module)| (module, plan)) })
     }
 
-    /// A component's core module, for direct calls (and cached). It compiled as part of the
-    /// component; should it not alone, calls take the component path.
+    /// A component's core module, for direct calls (and cached under `hash`, its own bytes').
+    /// It compiled as part of the component; should it not alone, calls take the component
+    /// path.
     fn compile_core(&self, hash: &str, core: &[u8]) -> Option<wasmtime::Module> {
         let m = wasmtime::Module::new(&self.engine, core)
             .inspect_err(|e| tracing::warn!("the core module of {hash} does not compile on its own: {e:#}"))
